@@ -1,0 +1,1 @@
+"""BeltDoctor engine: ingestion, KPIs, findings and plans, with no Streamlit import."""

@@ -1,0 +1,1 @@
+"""Methodology case library and retrieval (cases, thesaurus, index); no Streamlit import."""
