@@ -1,0 +1,5 @@
+import sys
+
+from diagnosis.cli import main
+
+sys.exit(main())

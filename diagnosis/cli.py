@@ -1,0 +1,157 @@
+"""`beltdoctor` command line. Each subcommand is one function registered in `COMMANDS`.
+
+Contract for bad input: `error: <file>: <reason>` on stderr, the other files still processed, exit 2 at the
+end; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from diagnosis.errors import IngestError
+from diagnosis.i18n import t
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+
+
+def _read(path: str) -> bytes:
+    p = Path(path)
+    if not p.exists():
+        raise IngestError("unreadable", file=path, detail="no such file")
+    if p.is_dir():
+        raise IngestError("unreadable", file=path, detail="is a folder, not a file")
+    try:
+        return p.read_bytes()
+    except OSError as exc:
+        raise IngestError("unreadable", file=path, detail=exc.strerror or str(exc)) from None
+
+
+def _error(path: str, message: str) -> None:
+    print(f"error: {path}: {message}", file=sys.stderr)
+
+
+def ingest_files(paths: list[str], mapping, lang: str, failed: list[str]) -> Iterator[tuple[str, object, object]]:
+    """(path, frame, report) for each readable file; the others are reported on stderr and added to `failed`."""
+    from diagnosis.ingest import ingest
+
+    for path in paths:
+        try:
+            frame, report = ingest(_read(path), Path(path).name, mapping)
+        except IngestError as exc:
+            _error(path, exc.message(lang))
+            failed.append(path)
+            continue
+        except Exception as exc:  # noqa: BLE001 - the CLI promises a one-line error, never a traceback
+            _error(path, t("error.unreadable", lang, detail=f"{type(exc).__name__}: {exc}"[:300]))
+            failed.append(path)
+            continue
+        yield path, frame, report
+
+
+def _load_mapping(path: str | None):
+    if path is None:
+        return None
+    from diagnosis.ingest import ColumnMapping
+
+    return ColumnMapping.from_json(_read(path), source=path)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    try:
+        mapping = _load_mapping(args.mapping)
+    except IngestError as exc:
+        _error(args.mapping, exc.message(args.lang))
+        return EXIT_BAD_INPUT
+    failed: list[str] = []
+    for path, _frame, report in ingest_files(args.files, mapping, args.lang, failed):
+        if args.json:
+            print(json.dumps(_ingest_json(path, report, args.lang), ensure_ascii=False))
+        else:
+            _print_ingest(path, report, args.lang)
+    return EXIT_BAD_INPUT if failed else EXIT_OK
+
+
+def _ingest_json(path: str, report, lang: str) -> dict:
+    return {
+        "file": path,
+        "kind": report.kind,
+        "kind_score": report.kind_scores.get(report.kind),
+        "rows": report.rows_kept,
+        "rows_read": report.rows_read,
+        "start": report.start.isoformat() if report.start else None,
+        "end": report.end.isoformat() if report.end else None,
+        "totals": report.totals,
+        "mapped": {m.header: m.field for m in report.mapped},
+        "ignored": report.ignored,
+        "missing_expected": report.missing_expected,
+        "derived": sorted(report.derived),
+        "warnings": [
+            {"row": w.row, "column": w.column, "value": w.value, "code": w.code, "message": w.message(lang)}
+            for w in report.warnings
+        ],
+        "warning_counts": report.warning_counts,
+    }
+
+
+def _print_ingest(path: str, report, lang: str) -> None:
+    title = report.kind_title.get(lang, report.kind)
+    span = f"{report.start} → {report.end}" if report.start else "—"
+    print(f"{path}: {report.kind} ({title}), score {report.kind_scores.get(report.kind, 0):.2f}; "
+          f"{report.rows_kept}/{report.rows_read} rows; {span}")
+    if report.missing_expected:
+        print(f"  missing: {', '.join(report.missing_expected)}")
+    for note in report.notes:
+        print(f"  note: {report.note_text(note, lang)}")
+    for w in report.warnings[:20]:
+        print(f"  warning: {report.warning_text(w, lang)}")
+    shown = min(len(report.warnings), 20)
+    total = sum(report.warning_counts.values())
+    if total > shown:
+        print(f"  … {total - shown} more warnings (use --json)")
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from diagnosis.demo_data import generate
+
+    written = generate(Path(args.out), seed=args.seed)
+    print(f"wrote {len(written)} files under {args.out}")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+    "ingest": (cmd_ingest, "read exports and report what was found"),
+    "demo-data": (cmd_demo_data, "write the demo merchants' exports"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="beltdoctor", description="BeltDoctor: Douyin store diagnosis from your own exports.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("ingest", help=COMMANDS["ingest"][1])
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="one JSON object per file and line")
+    p.add_argument("--mapping", metavar="MAP.json", help='column mapping {"kind": ..., "columns": {header: field}}')
+    p.add_argument("--lang", choices=("zh", "en"), default="en")
+    p = sub.add_parser("demo-data", help=COMMANDS["demo-data"][1])
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--seed", type=int, default=20220818)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler, _ = COMMANDS[args.command]
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,362 @@
+"""Export bytes → canonical DataFrame + IngestReport.
+
+`ingest` either returns both or raises `IngestError` with a reason a merchant can act on. Problem cells
+never vanish silently: each one is set to missing and listed (row, column, value, why) in the report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from diagnosis import settings
+from diagnosis.derive import add_derived
+from diagnosis.detect import ColumnMatch, KindScore, header_score, match_columns, score_kinds, sheet_hint_score
+from diagnosis.errors import IngestError
+from diagnosis.i18n import t
+from diagnosis.readers import RawTable, read_text_table, read_xlsx_table, sniff_format
+from diagnosis.schema import (
+    ExportKind,
+    export_kinds,
+    get_kind,
+    normalise_header,
+    parsing_rules,
+)
+from diagnosis.values import BOUNDS, PARSERS
+
+__all__ = ["ColumnMapping", "IngestError", "IngestReport", "ingest"]
+
+
+class ColumnMapping(BaseModel):
+    """A user's header → canonical field mapping, which overrides detection (and may fix the kind)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, text: str | bytes, source: str = "mapping") -> "ColumnMapping":
+        """Accepts `{"kind": ..., "columns": {header: field}}` or a flat `{header: field}` object."""
+        try:
+            raw = json.loads(text)
+            if isinstance(raw, dict) and "columns" not in raw and "kind" not in raw:
+                raw = {"columns": raw}
+            return cls.model_validate(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError, ValidationError) as exc:
+            detail = str(exc).splitlines()[0][:200]
+            raise IngestError("mapping_invalid", file=source, detail=detail) from None
+
+
+class RowWarning(BaseModel):
+    row: int | None
+    column: str | None
+    value: str | None
+    code: str
+    params: dict[str, str] = Field(default_factory=dict)
+
+    def message(self, lang: str = "en") -> str:
+        return t(f"warning.{self.code}", lang, **self.params)
+
+
+class MappedColumn(BaseModel):
+    header: str
+    field: str
+    label_zh: str
+    label_en: str
+    dtype: str
+    unit: str
+    factor: float = 1.0
+
+
+class IngestReport(BaseModel):
+    """What happened to a file: the kind found (and how sure), columns used, rows kept, every problem row."""
+
+    file: str
+    kind: str
+    kind_title: dict[str, str]
+    kind_scores: dict[str, float]
+    format: str
+    encoding: str | None
+    delimiter: str | None
+    sheet: str | None
+    header_row: int
+    rows_read: int
+    rows_kept: int
+    start: date | None
+    end: date | None
+    mapped: list[MappedColumn]
+    ignored: list[str]
+    missing_expected: list[str]
+    derived: dict[str, str]
+    notes: list[dict[str, str]]
+    warnings: list[RowWarning]
+    warning_counts: dict[str, int]
+    totals: dict[str, float]
+
+    def warning_text(self, w: RowWarning, lang: str = "en") -> str:
+        where = [t("where.row", lang, row=w.row)] if w.row is not None else []
+        if w.column:
+            where.append(t("where.column", lang, column=w.column))
+        value = f" «{w.value}»" if w.value not in (None, "") else ""
+        return f"{', '.join(where)}{value}: {w.message(lang)}"
+
+    def note_text(self, note: dict[str, str], lang: str = "en") -> str:
+        params = {k: v for k, v in note.items() if k != "code"}
+        return t(f"note.{note['code']}", lang, **params)
+
+
+class _Warnings:
+    """Collects row warnings, keeping the first N per (column, code) and counting all of them."""
+
+    def __init__(self) -> None:
+        self.kept: list[RowWarning] = []
+        self.counts: dict[str, int] = defaultdict(int)
+        self._per_key: dict[tuple[str | None, str], int] = defaultdict(int)
+        self.limit = int(settings.get("max_warnings_per_column"))
+
+    def add_mask(self, mask: np.ndarray, rows: np.ndarray, raw: pa.ChunkedArray | None, column: str | None, code: str) -> None:
+        hits = np.flatnonzero(mask)
+        if hits.size == 0:
+            return
+        self.counts[code] += int(hits.size)
+        room = self.limit - self._per_key[(column, code)]
+        for i in hits[: max(room, 0)]:
+            value = raw[int(i)].as_py() if raw is not None else None
+            self.add(RowWarning(row=int(rows[i]), column=column, value=value, code=code), counted=True)
+        self._per_key[(column, code)] += int(min(hits.size, max(room, 0)))
+
+    def add(self, warning: RowWarning, counted: bool = False) -> None:
+        if not counted:
+            self.counts[warning.code] += 1
+        self.kept.append(warning)
+
+
+def ingest(data: bytes, filename: str, mapping: ColumnMapping | None = None) -> tuple[pd.DataFrame, IngestReport]:
+    """Read one export. Raises IngestError for files that cannot be used, never anything else for bad input."""
+    _check_size(data, filename)
+    overrides_keys = frozenset(normalise_header(h) for h in (mapping.columns if mapping else {}))
+
+    def score(row: list[str]) -> float:
+        return header_score(row, overrides_keys)
+
+    fmt = sniff_format(data, filename)
+    raw = (
+        read_xlsx_table(data, filename, score, sheet_hint_score)
+        if fmt == "xlsx"
+        else read_text_table(data, filename, score)
+    )
+    kind, scores, overrides = _choose_kind(raw, filename, mapping)
+    return _build(raw, filename, kind, scores, overrides)
+
+
+def _check_size(data: bytes, filename: str) -> None:
+    if not data or not data.strip():
+        raise IngestError("empty_file", file=filename)
+    limit_mb = settings.get("max_file_mb")
+    if len(data) > limit_mb * 1024 * 1024:
+        raise IngestError("file_too_large", file=filename, size_mb=round(len(data) / 2**20, 1), limit_mb=int(limit_mb))
+
+
+def _choose_kind(raw: RawTable, filename: str, mapping: ColumnMapping | None) -> tuple[ExportKind, list[KindScore], dict[int, str]]:
+    scores = score_kinds(raw.headers)
+    if mapping is None or not (mapping.columns or mapping.kind):
+        best = scores[0]
+        if not best.eligible or best.score < settings.get("min_kind_score"):
+            raise _no_known_columns(raw, filename, scores)
+        return get_kind(best.kind), scores, {}
+    by_key = {normalise_header(h): i for i, h in enumerate(raw.headers)}
+    positions: dict[str, int] = {}
+    for header in mapping.columns:
+        if normalise_header(header) not in by_key:
+            shown = ", ".join(h for h in raw.headers if h)[:300]
+            raise IngestError("mapping_header_missing", file=filename, header=header, headers=shown)
+        positions[header] = by_key[normalise_header(header)]
+    mapped_fields = set(mapping.columns.values())
+    if mapping.kind is not None:
+        if mapping.kind not in export_kinds():
+            raise IngestError("unknown_kind", file=filename, kind=mapping.kind, known=", ".join(export_kinds()))
+        kind = get_kind(mapping.kind)
+    else:
+        fitting = [k for k in export_kinds().values() if mapped_fields <= {f.field for f in k.fields}]
+        if not fitting:
+            raise IngestError("mapping_invalid", file=filename, detail=f"no export kind has all of {sorted(mapped_fields)}")
+        by_score = {s.kind: s for s in scores}
+        kind = max(fitting, key=lambda k: (len(mapped_fields & {f.field for f in k.fields}), by_score[k.kind].score))
+    known = {f.field for f in kind.fields}
+    for header, field in mapping.columns.items():
+        if field not in known:
+            raise IngestError("mapping_unknown_field", file=filename, field=field, kind=kind.kind, known=", ".join(sorted(known)))
+    overrides = {positions[h]: f for h, f in mapping.columns.items()}
+    matches, _ = match_columns(kind, raw.headers, overrides)
+    missing = [g for g in kind.requires if not set(g) & {m.spec.field for m in matches}]
+    if missing:
+        raise IngestError("missing_required", file=filename, kind=kind.kind, needed=" / ".join(missing[0]))
+    return kind, scores, overrides
+
+
+def _no_known_columns(raw: RawTable, filename: str, scores: list[KindScore]) -> IngestError:
+    closest = []
+    for s in scores[:3]:
+        if s.matched:
+            closest.append(f"{s.kind} {s.score:.2f} ({', '.join(s.matched[:6])})")
+    headers = ", ".join(h for h in raw.headers if h)[:300] or "—"
+    return IngestError("no_known_columns", file=filename, headers=headers, closest="; ".join(closest) or "—")
+
+
+def _drop_rows(raw: RawTable, warnings: _Warnings) -> tuple[pa.Table, np.ndarray]:
+    """Drop totals rows (合计/总计 in the first non-empty of the first two cells) and fully blank rows."""
+    table = raw.data
+    if table.num_columns == 0:
+        return table, raw.row_numbers
+    tokens = pa.array([normalise_header(x) for x in parsing_rules().totals_tokens])
+    first = pc.utf8_lower(pc.utf8_trim_whitespace(table.column(0)))
+    totals = pc.is_in(pc.replace_substring_regex(first, r"[:：\s]", ""), value_set=tokens)
+    if table.num_columns > 1:
+        second = pc.utf8_lower(pc.utf8_trim_whitespace(table.column(1)))
+        second_totals = pc.and_(pc.equal(first, ""), pc.is_in(pc.replace_substring_regex(second, r"[:：\s]", ""), value_set=tokens))
+        totals = pc.or_(totals, second_totals)
+    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(table.column(0))), 0)
+    for i in range(1, table.num_columns):
+        blank = pc.and_(blank, pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(table.column(i))), 0))
+    totals_np = np.asarray(totals.to_numpy(zero_copy_only=False), dtype=bool)
+    drop = totals_np | np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
+    warnings.add_mask(totals_np, raw.row_numbers, table.column(0), None, "totals_row")
+    if not drop.any():
+        return table, raw.row_numbers
+    keep = ~drop
+    return table.filter(pa.array(keep)), raw.row_numbers[keep]
+
+
+def _parse_columns(
+    table: pa.Table, rows: np.ndarray, matches: list[ColumnMatch], warnings: _Warnings, notes: list[dict[str, str]]
+) -> dict[str, object]:
+    columns: dict[str, object] = {}
+    for m in matches:
+        raw_col = table.column(m.index)
+        parsed = PARSERS[m.spec.dtype](raw_col, m.spec, m.factor)
+        code = "id_mangled" if m.spec.dtype == "id" else "unparseable"
+        warnings.add_mask(parsed.invalid, rows, raw_col, m.header, code)
+        notes.extend({"code": n, "column": m.header} for n in parsed.notes)
+        if m.factor != 1.0:
+            notes.append({"code": "header_unit", "column": m.header, "factor": f"{m.factor:g}"})
+        for name, values in parsed.columns.items():
+            for bound in BOUNDS.get(m.spec.dtype, ()):
+                bad = bound.test(np.asarray(values, dtype="float64"))
+                if bad.any():
+                    warnings.add_mask(bad, rows, raw_col, m.header, bound.code)
+                    values = np.where(bad, np.nan, values)
+            columns[name] = values
+    return columns
+
+
+def _to_frame(columns: dict[str, object], n: int) -> pd.DataFrame:
+    data = {}
+    for name, values in columns.items():
+        if isinstance(values, (pa.Array, pa.ChunkedArray)):
+            data[name] = pd.Series(values.to_pandas(types_mapper={pa.string(): pd.StringDtype(na_value=np.nan)}.get))
+        else:
+            data[name] = values
+    return pd.DataFrame(data, index=pd.RangeIndex(n))
+
+
+def _drop_duplicates(frame: pd.DataFrame, rows: np.ndarray, kind: ExportKind, warnings: _Warnings) -> tuple[pd.DataFrame, np.ndarray]:
+    key = [k for k in kind.key if k in frame.columns and frame[k].notna().any()]
+    if not key or kind.date_field not in key:
+        return frame, rows
+    dup = frame.duplicated(subset=key, keep="first").to_numpy()
+    if not dup.any():
+        return frame, rows
+    first_row = frame.assign(_row=rows).groupby(key, dropna=False, sort=False)["_row"].transform("first").to_numpy()
+    hits = np.flatnonzero(dup)
+    for i in hits[: warnings.limit]:
+        described = ", ".join(f"{k}={_show(frame[k].iloc[i])}" for k in key)
+        params = {"first_row": str(int(first_row[i])), "key": described}
+        warnings.add(RowWarning(row=int(rows[i]), column=None, value=None, code="duplicate_key", params=params))
+    warnings.counts["duplicate_key"] += max(int(hits.size) - warnings.limit, 0)
+    keep = ~dup
+    return frame.loc[keep].reset_index(drop=True), rows[keep]
+
+
+def _show(value: object) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def _totals(frame: pd.DataFrame, kind: ExportKind) -> dict[str, float]:
+    sums = {}
+    for spec in kind.fields:
+        if spec.additive and spec.field in frame.columns and frame[spec.field].notna().any():
+            sums[spec.field] = round(float(frame[spec.field].sum()), 2)
+    return sums
+
+
+def _build(raw: RawTable, filename: str, kind: ExportKind, scores: list[KindScore], overrides: dict[int, str]) -> tuple[pd.DataFrame, IngestReport]:
+    warnings = _Warnings()
+    for number, text in raw.skipped_rows:
+        warnings.add(RowWarning(row=number, column=None, value=text[:120], code="bad_row_shape"))
+    rows_read = raw.data.num_rows
+    if rows_read == 0:
+        raise IngestError("header_only", file=filename, header_row=raw.header_row)
+    table, rows = _drop_rows(raw, warnings)
+    if table.num_rows == 0:
+        raise IngestError("header_only", file=filename, header_row=raw.header_row)
+    limit = int(settings.get("max_rows"))
+    if table.num_rows > limit:
+        raise IngestError("too_many_rows", file=filename, limit=limit)
+    matches, duplicates = match_columns(kind, raw.headers, overrides)
+    notes: list[dict[str, str]] = [{"code": "duplicate_header", "column": h, "first": first} for h, first in duplicates]
+    frame = _to_frame(_parse_columns(table, rows, matches, warnings, notes), table.num_rows)
+    derived = add_derived(frame, kind)
+    notes.extend({"code": "derived", "field": f, "formula": formula} for f, formula in derived.items())
+    if "experience_scale" in frame.columns and frame["experience_scale"].notna().any():
+        notes.append({"code": "experience_scale", "scale": f"{frame['experience_scale'].iloc[0]:g}"})
+    frame, rows = _drop_duplicates(frame, rows, kind, warnings)
+    frame.attrs.update(
+        kind=kind.kind,
+        source=filename,
+        raw_headers={m.spec.field: m.header for m in matches},
+        derived=sorted(derived),
+        row_numbers=rows.tolist() if len(rows) <= 100_000 else None,
+    )
+    dates = frame[kind.date_field].dropna() if kind.date_field in frame.columns else pd.Series(dtype="datetime64[ns]")
+    mapped_fields = {m.spec.field for m in matches}
+    used = {m.index for m in matches}
+    report = IngestReport(
+        file=filename,
+        kind=kind.kind,
+        kind_title={"zh": kind.title.zh, "en": kind.title.en},
+        kind_scores={s.kind: s.score for s in scores},
+        format=raw.format,
+        encoding=raw.encoding,
+        delimiter=raw.delimiter,
+        sheet=raw.sheet,
+        header_row=raw.header_row,
+        rows_read=rows_read,
+        rows_kept=len(frame),
+        start=dates.min().date() if len(dates) else None,
+        end=dates.max().date() if len(dates) else None,
+        mapped=[
+            MappedColumn(
+                header=m.header, field=m.spec.field, label_zh=m.spec.zh, label_en=m.spec.en,
+                dtype=m.spec.dtype, unit=m.spec.unit, factor=m.factor,
+            )
+            for m in matches
+        ],
+        ignored=[h for i, h in enumerate(raw.headers) if i not in used and h],
+        missing_expected=[f for f in kind.expected_fields if f not in mapped_fields and f not in derived],
+        derived=derived,
+        notes=notes,
+        warnings=warnings.kept,
+        warning_counts=dict(warnings.counts),
+        totals=_totals(frame, kind),
+    )
+    return frame, report

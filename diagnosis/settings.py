@@ -1,0 +1,45 @@
+"""One table of tunable limits, each with a default, an environment override and help text.
+
+Kept in one place (the datasette way) so the docs, the CLI and the app read the same numbers.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: float
+    help: str
+
+    @property
+    def env(self) -> str:
+        return f"BELTDOCTOR_{self.name.upper()}"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("max_file_mb", 200, "Largest export file accepted, in MB of raw bytes."),
+    Setting("max_uncompressed_mb", 2048, "Largest declared uncompressed size of an XLSX (zip) archive, in MB."),
+    Setting("max_rows", 5_000_000, "Most data rows read from one file."),
+    Setting("max_columns", 500, "Most columns read from one file."),
+    Setting("header_scan_rows", 30, "Rows searched from the top of a sheet for the header row."),
+    Setting("min_kind_score", 0.12, "Lowest detection score (0-1) at which a file is assigned an export kind."),
+    Setting("max_warnings_per_column", 200, "Row-level warnings kept per column and reason (the rest are counted)."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> float:
+    """The setting's value: `BELTDOCTOR_<NAME>` from the environment if set and numeric, else the default."""
+    setting = _BY_NAME[name]
+    raw = os.environ.get(setting.env)
+    if raw is not None:
+        try:
+            return float(raw)
+        except ValueError:
+            pass
+    return setting.default

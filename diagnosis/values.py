@@ -1,0 +1,261 @@
+"""Vectorised cell parsers, one per dtype, over Arrow string arrays.
+
+Every parser returns the parsed column(s) and a mask of cells it could not read, so the caller can say
+exactly which rows were affected. Adding a dtype is adding one function to `PARSERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from diagnosis.schema import FieldSpec, parsing_rules
+
+NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+_CLEAN_RE = r"[,，¥￥$元\s]|^(?:RMB|CNY)"
+_DATE_RE = (
+    r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    r"(?:[ T]+(?P<H>\d{1,2})[:：](?P<M>\d{1,2})(?:[:：](?P<S>\d{1,2})(?:\.\d+)?)?)?$"
+)
+_COMPACT_DATE_RE = r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:[ T]?(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?)?$"
+_MONTH_RE = r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*月?$"
+_SERIAL_RE = r"^\d{5}(?:\.\d+)?$"
+_DATE_TOKEN = (
+    r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:[ T]+\d{1,2}[:：]\d{1,2}(?:[:：]\d{1,2})?)?|\d{8}"
+)
+_RANGE_RE = rf"^(?P<a>{_DATE_TOKEN})\s*(?:~|～|至|到|—|－|--|-|\s-\s|/)\s*(?P<b>{_DATE_TOKEN})$"
+_CN_DURATION_RE = (
+    r"^(?:(?P<h>\d+(?:\.\d+)?)\s*(?:小时|时|h))?\s*(?:(?P<m>\d+(?:\.\d+)?)\s*(?:分钟|分|min|m))?"
+    r"\s*(?:(?P<s>\d+(?:\.\d+)?)\s*(?:秒|s))?$"
+)
+_CLOCK_RE = r"^(?:(?P<h>\d+):)?(?P<m>\d{1,2}):(?P<s>\d{1,2})$"
+_EXCEL_EPOCH = np.datetime64("1899-12-30")
+
+
+@dataclass
+class Parsed:
+    """Parsed column(s) keyed by frame column name, the unreadable-cell mask, and notes for the report."""
+
+    columns: dict[str, pd.Series | np.ndarray | pa.Array]
+    invalid: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+
+def _np_mask(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def missing_mask(s: pa.Array | pa.ChunkedArray) -> pa.Array:
+    tokens = pa.array(parsing_rules().missing_tokens, pa.string())
+    return pc.or_kleene(pc.is_null(s), pc.is_in(s, value_set=tokens))
+
+
+def _trimmed(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    return pc.utf8_trim_whitespace(arr)
+
+
+def _numbers(arr, header_factor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values, invalid mask, percent-sign mask). Fast path: a plain cast; else strip ¥ , 元 % 万 亿."""
+    s = _trimmed(arr)
+    missing = missing_mask(s)
+    blanked = pc.if_else(missing, pa.scalar(None, pa.string()), s)
+    n = len(s)
+    try:
+        values = pc.cast(blanked, pa.float64()).to_numpy(zero_copy_only=False)
+        return values * header_factor, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    cleaned = pc.replace_substring_regex(blanked, _CLEAN_RE, "")
+    pct = _np_mask(pc.ends_with(cleaned, "%"))
+    wan = _np_mask(pc.ends_with(cleaned, "万"))
+    yi = _np_mask(pc.ends_with(cleaned, "亿"))
+    core = pc.replace_substring_regex(cleaned, r"(?:%|万|亿)$", "")
+    valid = pc.match_substring_regex(core, NUMBER_RE)
+    values = pc.cast(pc.if_else(valid, core, pa.scalar(None, pa.string())), pa.float64()).to_numpy(zero_copy_only=False)
+    invalid = ~_np_mask(valid) & ~_np_mask(missing)
+    factor = np.where(pct, 0.01, header_factor)
+    if wan.any() or yi.any():
+        factor = factor * np.where(wan, 1e4, np.where(yi, 1e8, 1.0))
+    return values * factor, invalid, pct
+
+
+def parse_number(arr, spec: FieldSpec, header_factor: float) -> Parsed:
+    values, invalid, _ = _numbers(arr, header_factor)
+    return Parsed({spec.field: values}, invalid)
+
+
+def parse_ratio(arr, spec: FieldSpec, header_factor: float) -> Parsed:
+    """Ratios become fractions 0-1 whether written 0.1528, 15.28% or under a `(%)` header.
+
+    A column with no % signs whose values mostly lie in (1, 100] was written in percent points: read it so.
+    """
+    values, invalid, pct = _numbers(arr, header_factor)
+    notes: list[str] = []
+    if header_factor == 1.0 and not pct.any():
+        finite = values[np.isfinite(values)]
+        if finite.size and np.mean((finite > 1) & (finite <= 100)) > 0.5:
+            values = values / 100.0
+            notes.append("ratio_read_as_percent")
+    return Parsed({spec.field: values}, invalid, notes)
+
+
+def parse_duration(arr, spec: FieldSpec, header_factor: float) -> Parsed:
+    """Durations in the field's unit: decimal numbers, `2分35秒`, `1小时3分`, or `1:02:03` clocks."""
+    values, invalid, _ = _numbers(arr, header_factor)
+    if invalid.any():
+        per_second = {"min": 1 / 60, "s": 1.0, "h": 1 / 3600}.get(spec.unit, 1.0)
+        s = pc.utf8_trim_whitespace(arr)
+        seconds = np.full(len(values), np.nan)
+        for pattern in (_CN_DURATION_RE, _CLOCK_RE):
+            parts = pc.extract_regex(s, pattern)
+            total = np.zeros(len(values))
+            for name, scale in (("h", 3600.0), ("m", 60.0), ("s", 1.0)):
+                col = pc.struct_field(parts, name)
+                num = pc.cast(pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col), pa.float64())
+                total += np.nan_to_num(num.to_numpy(zero_copy_only=False)) * scale
+            matched = _np_mask(pc.is_valid(parts)) & _np_mask(pc.not_equal(s, ""))
+            seconds = np.where(np.isnan(seconds) & matched, total, seconds)
+        fixed = invalid & ~np.isnan(seconds)
+        values = np.where(fixed, seconds * per_second, values)
+        invalid = invalid & ~fixed
+    return Parsed({spec.field: values}, invalid)
+
+
+def _components(s, pattern: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    parts = pc.extract_regex(s, pattern)
+    matched = _np_mask(pc.is_valid(parts))
+    out: dict[str, np.ndarray] = {}
+    for name in ("y", "m", "d", "H", "M", "S"):
+        try:
+            col = pc.struct_field(parts, name)
+        except (KeyError, pa.ArrowInvalid):
+            out[name] = np.zeros(len(matched))
+            continue
+        num = pc.cast(pc.if_else(pc.equal(col, ""), pa.scalar("0"), col), pa.float64())
+        out[name] = np.nan_to_num(num.to_numpy(zero_copy_only=False))
+    if pattern == _MONTH_RE:
+        out["d"] = np.ones(len(matched))
+    return matched, out
+
+
+def _timestamps(arr) -> tuple[np.ndarray, np.ndarray]:
+    """datetime64[ns] values and the invalid mask for every date format real exports use."""
+    s = _trimmed(arr)
+    n = len(s)
+    missing = _np_mask(missing_mask(s))
+    result = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    filled = np.zeros(n, dtype=bool)
+    for pattern in (_DATE_RE, _COMPACT_DATE_RE, _MONTH_RE):
+        matched, c = _components(s, pattern)
+        take = matched & ~filled
+        if not take.any():
+            continue
+        frame = pd.DataFrame(
+            {
+                "year": c["y"][take],
+                "month": c["m"][take],
+                "day": c["d"][take],
+                "hour": c["H"][take],
+                "minute": c["M"][take],
+                "second": c["S"][take],
+            }
+        ).astype("int64")
+        stamps = pd.to_datetime(frame, errors="coerce").to_numpy(dtype="datetime64[ns]")
+        result[take] = stamps
+        filled |= take
+    serial = _np_mask(pc.match_substring_regex(s, _SERIAL_RE)) & ~filled
+    if serial.any():
+        days = pc.cast(pc.if_else(pa.array(serial), s, pa.scalar(None, pa.string())), pa.float64())
+        days_np = days.to_numpy(zero_copy_only=False)[serial]
+        in_range = (days_np >= 20000) & (days_np <= 80000)
+        stamps = _EXCEL_EPOCH + (days_np * 86400e9).astype("timedelta64[ns]")
+        idx = np.flatnonzero(serial)
+        result[idx[in_range]] = stamps[in_range]
+    invalid = np.isnat(result) & ~missing
+    return result, invalid
+
+
+def parse_datetime(arr, spec: FieldSpec, header_factor: float) -> Parsed:
+    values, invalid = _timestamps(arr)
+    return Parsed({spec.field: values}, invalid)
+
+
+def parse_date(arr, spec: FieldSpec, header_factor: float) -> Parsed:
+    values, invalid = _timestamps(arr)
+    return Parsed({spec.field: values.astype("datetime64[D]").astype("datetime64[ns]")}, invalid)
+
+
+def parse_period(arr, spec: FieldSpec, header_factor: float) -> Parsed:
+    """`2022-08-01~2022-08-31` (or `至`, ` - `) into start and end; a single date is a one-day period,
+    a month (`2022-08`) runs to its last day."""
+    s = _trimmed(arr)
+    parts = pc.extract_regex(s, _RANGE_RE)
+    is_range = _np_mask(pc.is_valid(parts))
+    none = pa.scalar(None, pa.string())
+    first = pc.if_else(pa.array(is_range), pc.struct_field(parts, "a"), s)
+    second = pc.if_else(pa.array(is_range), pc.struct_field(parts, "b"), none)
+    start, invalid = _timestamps(first)
+    end, end_invalid = _timestamps(second)
+    single = ~is_range & ~np.isnat(start)
+    month_only = single & _np_mask(pc.match_substring_regex(s, _MONTH_RE))
+    end = np.where(single, start, end)
+    if month_only.any():
+        month_end = (start[month_only].astype("datetime64[M]") + 1).astype("datetime64[ns]") - np.timedelta64(1, "D")
+        end[month_only] = month_end
+    invalid = invalid | (is_range & end_invalid)
+    start_col, end_col = spec.columns
+    return Parsed({start_col: start, end_col: end}, invalid)
+
+
+def parse_text(arr, spec: FieldSpec, header_factor: float) -> Parsed:
+    """Text is data, kept verbatim (no trimming, no evaluation); empty cells become missing."""
+    blank = pc.equal(arr, "")
+    values = pc.if_else(blank, pa.scalar(None, pa.string()), arr)
+    return Parsed({spec.field: values}, np.zeros(len(arr), dtype=bool))
+
+
+def parse_id(arr, spec: FieldSpec, header_factor: float) -> Parsed:
+    """IDs stay strings: leading apostrophes and Excel's `.0` are removed; `1.23E+18` is flagged, since
+    Excel has already rounded such an ID and the real one cannot be recovered."""
+    s = pc.replace_substring_regex(_trimmed(arr), r"^'|\.0$", "")
+    missing = missing_mask(s)
+    values = pc.if_else(missing, pa.scalar(None, pa.string()), s)
+    mangled = _np_mask(pc.match_substring_regex(values, r"^\d(?:\.\d+)?[eE]\+\d+$"))
+    return Parsed({spec.field: values}, mangled)
+
+
+PARSERS: dict[str, Callable[[pa.Array, FieldSpec, float], Parsed]] = {
+    "money": parse_number,
+    "count": parse_number,
+    "number": parse_number,
+    "score": parse_number,
+    "ratio": parse_ratio,
+    "duration": parse_duration,
+    "date": parse_date,
+    "datetime": parse_datetime,
+    "period": parse_period,
+    "text": parse_text,
+    "id": parse_id,
+}
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A value outside what the dtype allows: set to missing, and reported under `code`."""
+
+    code: str
+    test: Callable[[np.ndarray], np.ndarray]
+
+
+BOUNDS: dict[str, tuple[Bound, ...]] = {
+    "money": (Bound("negative_value", lambda v: v < 0),),
+    "count": (Bound("negative_value", lambda v: v < 0),),
+    "ratio": (Bound("ratio_out_of_range", lambda v: (v < 0) | (v > 1)),),
+    "score": (Bound("score_out_of_range", lambda v: (v < 0) | (v > 100)),),
+    "duration": (Bound("negative_value", lambda v: v < 0),),
+}
