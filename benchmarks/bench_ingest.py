@@ -32,7 +32,6 @@ import json
 import math
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -299,16 +298,26 @@ def make_product_export(path: Path, rows: int = 1_000_000, seed: int = 1) -> Exp
 # ---------------------------------------------------------------- subprocess
 
 
-def _maxrss_kib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def _peak_rss_kib() -> int:
+    """Peak RSS of this process in KiB (Linux ``VmHWM``).
+
+    Not ``getrusage().ru_maxrss``: Linux carries the parent's peak across
+    fork+exec into it, so every child would start at the generator's peak
+    and a smaller measured peak would read as +0.
+    """
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status (the memory figure needs Linux)")
 
 
 def _measure(call) -> tuple[object, dict]:
-    before = _maxrss_kib()
+    before = _peak_rss_kib()
     start = time.perf_counter()
     result = call()
     seconds = time.perf_counter() - start
-    return result, {"seconds": seconds, "rss_increase_kib": _maxrss_kib() - before}
+    return result, {"seconds": seconds, "rss_increase_kib": _peak_rss_kib() - before}
 
 
 def _child_pandas(path: Path) -> dict:

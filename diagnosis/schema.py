@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Literal
 
@@ -136,12 +136,13 @@ class ExportKind(BaseModel):
         return list(dict.fromkeys(k for k in keys if k))
 
     def field(self, name: str) -> FieldSpec:
-        return self._by_name()[name]
+        return self._by_name[name]
 
+    @cached_property
     def _by_name(self) -> dict[str, FieldSpec]:
         return {f.field: f for f in self.fields}
 
-    @property
+    @cached_property
     def alias_index(self) -> dict[str, str]:
         """normalised alias -> field name (first declaration wins)."""
         index: dict[str, str] = {}
