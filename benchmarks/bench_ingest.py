@@ -267,9 +267,11 @@ def make_product_export(path: Path, rows: int = 1_000_000, seed: int = 1) -> Exp
 
     texts: dict[str, pa.Array] = {}
     written: dict[str, np.ndarray] = {}
-    for key in ("gmv", "user_pay", "refund", "ad_spend"):
-        missing = _missing_mask(rng, rows) | (unpromoted if key == "ad_spend" else False)
-        texts[key], written[key] = _money_column(rng, funnel[key], missing)
+    for key in ("gmv", "user_pay", "refund"):
+        texts[key], written[key] = _money_column(rng, funnel[key], _missing_mask(rng, rows))
+    texts["ad_spend"], written["ad_spend"] = _money_column(
+        rng, funnel["ad_spend"], _missing_mask(rng, rows) | unpromoted
+    )
     for key in ("orders", "buyers", "items", "impr", "clicks"):
         texts[key], written[key] = _count_column(rng, funnel[key], _missing_mask(rng, rows))
     ctr = _rate_column(rng, funnel["ctr_bp"], _missing_mask(rng, rows) | (funnel["impr"] == 0))
@@ -287,6 +289,8 @@ def make_product_export(path: Path, rows: int = 1_000_000, seed: int = 1) -> Exp
         fh.write(_csv_line(HEADER))
         _write_body(fh, [_quote_commas(col) for col in columns])
         fh.write(_csv_line(_totals_row(written)))
+        fh.flush()
+        os.fsync(fh.fileno())  # write back now, not during the first timed run
     return ExportTruth(
         rows=rows,
         gmv_yuan=int(written["gmv"].sum()) / 100,
@@ -351,8 +355,8 @@ def _run_child(kind: str, path: Path) -> dict:
         cwd=REPO_ROOT, capture_output=True, text=True, check=False,
     )
     if proc.returncode != 0:
-        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}",
-                "stderr": proc.stderr[-4000:]}
+        last_line = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        return {"error": last_line, "stderr": proc.stderr[-4000:]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -420,6 +424,7 @@ def _environment() -> dict:
         "pyarrow": version("pyarrow"),
         "numpy": version("numpy"),
         "cpu_count": os.cpu_count(),
+        "load_average_1min": os.getloadavg()[0],  # other load makes the timings noisy
         "platform": platform.platform(),
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-import yaml
+from diagnosis.schema import load_yaml
 
 LANGS = ("zh", "en")
 
@@ -13,7 +13,7 @@ LANGS = ("zh", "en")
 @cache
 def table() -> dict[str, dict[str, str]]:
     text = resources.files("diagnosis").joinpath("data", "i18n.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load_yaml(text)
 
 
 class _Keep(dict):

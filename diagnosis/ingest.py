@@ -7,7 +7,9 @@ never vanish silently: each one is set to missing and listed (row, column, value
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from datetime import date
 
@@ -158,7 +160,7 @@ def ingest(data: bytes, filename: str, mapping: ColumnMapping | None = None) -> 
 
 
 def _check_size(data: bytes, filename: str) -> None:
-    if not data or not data.strip():
+    if not data or not data[:65536].strip():
         raise IngestError("empty_file", file=filename)
     limit_mb = settings.get("max_file_mb")
     if len(data) > limit_mb * 1024 * 1024:
@@ -211,24 +213,28 @@ def _no_known_columns(raw: RawTable, filename: str, scores: list[KindScore]) -> 
     return IngestError("no_known_columns", file=filename, headers=headers, closest="; ".join(closest) or "—")
 
 
+def _totals_tokens() -> pa.Array:
+    tokens = {normalise_header(x) for x in parsing_rules().totals_tokens}
+    variants = {v for tok in tokens for v in (tok, tok.upper(), tok.title(), f"{tok}:", f"{tok}：", f" {tok}", f"{tok} ")}
+    return pa.array(sorted(variants), pa.string())
+
+
 def _drop_rows(raw: RawTable, warnings: _Warnings) -> tuple[pa.Table, np.ndarray]:
     """Drop totals rows (合计/总计 in the first non-empty of the first two cells) and fully blank rows."""
     table = raw.data
     if table.num_columns == 0:
         return table, raw.row_numbers
-    tokens = pa.array([normalise_header(x) for x in parsing_rules().totals_tokens])
-    first = pc.utf8_lower(pc.utf8_trim_whitespace(table.column(0)))
-    totals = pc.is_in(pc.replace_substring_regex(first, r"[:：\s]", ""), value_set=tokens)
+    tokens = _totals_tokens()
+    first = table.column(0)
+    totals = pc.is_in(first, value_set=tokens)
     if table.num_columns > 1:
-        second = pc.utf8_lower(pc.utf8_trim_whitespace(table.column(1)))
-        second_totals = pc.and_(pc.equal(first, ""), pc.is_in(pc.replace_substring_regex(second, r"[:：\s]", ""), value_set=tokens))
-        totals = pc.or_(totals, second_totals)
-    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(table.column(0))), 0)
+        totals = pc.or_(totals, pc.and_(pc.equal(first, ""), pc.is_in(table.column(1), value_set=tokens)))
+    blank = pc.equal(first, "")
     for i in range(1, table.num_columns):
-        blank = pc.and_(blank, pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(table.column(i))), 0))
+        blank = pc.and_(blank, pc.equal(table.column(i), ""))
     totals_np = np.asarray(totals.to_numpy(zero_copy_only=False), dtype=bool)
     drop = totals_np | np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
-    warnings.add_mask(totals_np, raw.row_numbers, table.column(0), None, "totals_row")
+    warnings.add_mask(totals_np, raw.row_numbers, first, None, "totals_row")
     if not drop.any():
         return table, raw.row_numbers
     keep = ~drop
@@ -239,9 +245,10 @@ def _parse_columns(
     table: pa.Table, rows: np.ndarray, matches: list[ColumnMatch], warnings: _Warnings, notes: list[dict[str, str]]
 ) -> dict[str, object]:
     columns: dict[str, object] = {}
-    for m in matches:
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = list(pool.map(lambda m: PARSERS[m.spec.dtype](table.column(m.index), m.spec, m.factor), matches))
+    for m, parsed in zip(matches, results):
         raw_col = table.column(m.index)
-        parsed = PARSERS[m.spec.dtype](raw_col, m.spec, m.factor)
         code = "id_mangled" if m.spec.dtype == "id" else "unparseable"
         warnings.add_mask(parsed.invalid, rows, raw_col, m.header, code)
         notes.extend({"code": n, "column": m.header} for n in parsed.notes)
@@ -267,18 +274,45 @@ def _to_frame(columns: dict[str, object], n: int) -> pd.DataFrame:
     return pd.DataFrame(data, index=pd.RangeIndex(n))
 
 
+def _key_hash(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """One uint64 per row from the key columns; equal keys give equal hashes (collisions are re-checked)."""
+    combined = np.zeros(len(frame), dtype=np.uint64)
+    for column in key:
+        combined = combined * np.uint64(1_000_003) ^ _column_hash(frame[column])
+    return combined
+
+
+def _column_hash(series: pd.Series) -> np.ndarray:
+    if series.dtype.kind in "mMfiu":
+        return np.ascontiguousarray(series.to_numpy()).view(np.uint64) if series.dtype.itemsize == 8 else series.to_numpy().astype(np.uint64)
+    try:  # digit-only IDs (商品编码, 视频ID) cast straight to integers, far cheaper than hashing strings
+        return pc.fill_null(pc.cast(pa.array(series), pa.uint64()), 0).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return pd.util.hash_array(series.to_numpy(dtype=object), categorize=True)
+
+
 def _drop_duplicates(frame: pd.DataFrame, rows: np.ndarray, kind: ExportKind, warnings: _Warnings) -> tuple[pd.DataFrame, np.ndarray]:
+    """Drop later rows repeating an earlier row's key (e.g. the same date twice), saying which row they repeat.
+
+    Hashing first keeps the common case (no duplicates) cheap on a million rows; only rows whose hash
+    repeats are compared exactly."""
     key = [k for k in kind.key if k in frame.columns and frame[k].notna().any()]
     if not key or kind.date_field not in key:
         return frame, rows
-    dup = frame.duplicated(subset=key, keep="first").to_numpy()
+    repeated = pd.Series(_key_hash(frame, key)).duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return frame, rows
+    candidates = frame.loc[repeated, key]
+    dup = np.zeros(len(frame), dtype=bool)
+    dup[np.flatnonzero(repeated)[candidates.duplicated(keep="first").to_numpy()]] = True
     if not dup.any():
         return frame, rows
-    first_row = frame.assign(_row=rows).groupby(key, dropna=False, sort=False)["_row"].transform("first").to_numpy()
+    first_row = candidates.assign(_row=rows[repeated]).groupby(key, dropna=False, sort=False)["_row"].transform("first")
+    first_of = dict(zip(np.flatnonzero(repeated), first_row.to_numpy()))
     hits = np.flatnonzero(dup)
     for i in hits[: warnings.limit]:
         described = ", ".join(f"{k}={_show(frame[k].iloc[i])}" for k in key)
-        params = {"first_row": str(int(first_row[i])), "key": described}
+        params = {"first_row": str(int(first_of[i])), "key": described}
         warnings.add(RowWarning(row=int(rows[i]), column=None, value=None, code="duplicate_key", params=params))
     warnings.counts["duplicate_key"] += max(int(hits.size) - warnings.limit, 0)
     keep = ~dup

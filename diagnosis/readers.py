@@ -97,11 +97,15 @@ def detect_encoding(data: bytes, filename: str) -> tuple[str, int]:
     return guess.encoding, 0
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _looks_binary(text: str) -> bool:
+    """Control characters or replacement characters in bulk mean the bytes were never text."""
     if not text:
         return False
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t")
-    return controls / len(text) > 0.05 or "\ufffd" in text[:2000] and text.count("\ufffd") > len(text) / 50
+    controls = len(_CONTROL_RE.findall(text))
+    return controls / len(text) > 0.05 or text.count("\ufffd") > len(text) / 50
 
 
 def _sample_rows(text: str, delimiter: str, limit: int) -> list[list[str]]:

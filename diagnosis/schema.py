@@ -183,13 +183,21 @@ class ParsingRules(BaseModel):
     unit_factors: dict[str, dict[str, float]]
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> object:
+    """YAML through libyaml when available: the pure-Python parser costs most of a second on start-up."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+
+
 def _data_text(*parts: str) -> str:
     return resources.files("diagnosis").joinpath("data", *parts).read_text(encoding="utf-8")
 
 
 @cache
 def parsing_rules() -> ParsingRules:
-    return ParsingRules.model_validate(yaml.safe_load(_data_text("parsing.yaml")))
+    return ParsingRules.model_validate(load_yaml(_data_text("parsing.yaml")))
 
 
 @cache
@@ -200,7 +208,7 @@ def export_kinds() -> dict[str, ExportKind]:
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".yaml"):
             try:
-                kind = ExportKind.model_validate(yaml.safe_load(entry.read_text(encoding="utf-8")))
+                kind = ExportKind.model_validate(load_yaml(entry.read_text(encoding="utf-8")))
             except ValueError as exc:
                 raise ValueError(f"invalid export kind file {entry.name}: {exc}") from exc
             kinds[kind.kind] = kind

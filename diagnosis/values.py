@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,6 @@ import pyarrow.compute as pc
 from diagnosis.schema import FieldSpec, parsing_rules
 
 NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
-_CLEAN_RE = r"[,，¥￥$元\s]|^(?:RMB|CNY)"
 _DATE_RE = (
     r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
     r"(?:[ T]+(?P<H>\d{1,2})[:：](?P<M>\d{1,2})(?:[:：](?P<S>\d{1,2})(?:\.\d+)?)?)?$"
@@ -50,38 +50,115 @@ def _np_mask(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+@cache
+def _missing_tokens() -> pa.Array:
+    tokens = set(parsing_rules().missing_tokens)
+    tokens |= {f" {t}" for t in tokens} | {f"{t} " for t in tokens}
+    return pa.array(sorted(tokens), pa.string())
+
+
 def missing_mask(s: pa.Array | pa.ChunkedArray) -> pa.Array:
-    tokens = pa.array(parsing_rules().missing_tokens, pa.string())
-    return pc.or_kleene(pc.is_null(s), pc.is_in(s, value_set=tokens))
+    """True where a cell means "no data" (`-`, `--`, empty...), including a stray space around the token."""
+    return pc.or_kleene(pc.is_null(s), pc.is_in(s, value_set=_missing_tokens()))
 
 
 def _trimmed(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    return pc.utf8_trim_whitespace(arr)
+    return pc.ascii_trim_whitespace(arr)
+
+
+def _cast_float(s) -> np.ndarray | None:
+    try:
+        return pc.cast(s, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+_JUNK = (",", "，", "¥", "￥", "$", "元", " ", "\u3000")
+_SUFFIXES = {"%": 0.01, "万": 1e4, "亿": 1e8}
+_JUNK_RE = "[" + "".join(_JUNK) + "]"
+
+
+def _sample(s: pa.ChunkedArray, size: int = 20_000) -> list[str]:
+    """A spread-out sample of the column's cells (every k-th cell), to learn which decorations it uses."""
+    step = max(len(s) // size, 1)
+    taken = s.take(pa.array(np.arange(0, len(s), step, dtype=np.int64)))
+    return [v for v in taken.to_pylist() if v]
+
+
+def _strip_suffixes(s, suffixes) -> tuple[object, np.ndarray]:
+    """Remove %/万/亿 endings; return the stripped strings and the per-cell multiplier they implied."""
+    factor = np.ones(len(s))
+    for suffix in suffixes:
+        mask = _np_mask(pc.ends_with(s, suffix))
+        factor[mask] *= _SUFFIXES[suffix]
+    return pc.utf8_rtrim(s, characters="".join(suffixes)), factor
+
+
+def _thorough(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cell-exact parse of one chunk: blank the missing tokens, strip every known decoration, validate with
+    a regex, cast. Returns values, the unreadable mask and the per-cell multiplier of %/万/亿."""
+    chunk = pc.if_else(missing_mask(chunk), pa.scalar(None, pa.string()), chunk)
+    cleaned = pc.replace_substring_regex(chunk, _JUNK_RE, "")
+    cleaned, factor = _strip_suffixes(cleaned, tuple(_SUFFIXES))
+    valid = pc.match_substring_regex(cleaned, NUMBER_RE)
+    values = pc.cast(pc.if_else(valid, cleaned, pa.scalar(None, pa.string())), pa.float64())
+    invalid = ~_np_mask(valid) & _np_mask(pc.is_valid(chunk))
+    return values.to_numpy(zero_copy_only=False), invalid, factor
+
+
+def _low_cardinality(sample: list[str]) -> bool:
+    return len(sample) >= 1000 and len(set(sample)) < len(sample) // 20
 
 
 def _numbers(arr, header_factor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(values, invalid mask, percent-sign mask). Fast path: a plain cast; else strip ¥ , 元 % 万 亿."""
-    s = _trimmed(arr)
-    missing = missing_mask(s)
-    blanked = pc.if_else(missing, pa.scalar(None, pa.string()), s)
+    """(values, invalid mask, percent-sign mask).
+
+    Counts repeat (0, 1, 2 … orders a day), so low-cardinality columns are parsed once per distinct value.
+    Otherwise: one cast if the column is clean; if not, the decorations seen in a sample (- ¥ , 元 % 万 亿)
+    are removed from the whole column with literal kernels and it is cast chunk by chunk; a chunk that
+    still fails (something the sample missed, or junk) alone gets the cell-exact regex treatment.
+    """
+    if not isinstance(arr, pa.ChunkedArray):
+        arr = pa.chunked_array([arr], pa.string())
+    sample = _sample(arr)
+    if _low_cardinality(sample):
+        values, invalid, factor = _per_distinct(arr, _thorough)
+    else:
+        values, invalid, factor = _numbers_wide(arr, sample)
+    pct = factor == 0.01
+    return values * np.where(pct, 0.01, factor * header_factor), invalid, pct
+
+
+def _numbers_wide(s: pa.ChunkedArray, sample: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(s)
-    try:
-        values = pc.cast(blanked, pa.float64()).to_numpy(zero_copy_only=False)
-        return values * header_factor, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    cleaned = pc.replace_substring_regex(blanked, _CLEAN_RE, "")
-    pct = _np_mask(pc.ends_with(cleaned, "%"))
-    wan = _np_mask(pc.ends_with(cleaned, "万"))
-    yi = _np_mask(pc.ends_with(cleaned, "亿"))
-    core = pc.replace_substring_regex(cleaned, r"(?:%|万|亿)$", "")
-    valid = pc.match_substring_regex(core, NUMBER_RE)
-    values = pc.cast(pc.if_else(valid, core, pa.scalar(None, pa.string())), pa.float64()).to_numpy(zero_copy_only=False)
-    invalid = ~_np_mask(valid) & ~_np_mask(missing)
-    factor = np.where(pct, 0.01, header_factor)
-    if wan.any() or yi.any():
-        factor = factor * np.where(wan, 1e4, np.where(yi, 1e8, 1.0))
-    return values * factor, invalid, pct
+    if set(sample) & set(parsing_rules().missing_tokens):
+        s = pc.if_else(missing_mask(s), pa.scalar(None, pa.string()), s)
+    factor = np.ones(n)
+    values = _cast_float(s)
+    if values is not None:
+        return values, np.zeros(n, dtype=bool), factor
+    seen = set("".join(sample))
+    if any(v != v.strip() for v in sample):
+        s = pc.ascii_trim_whitespace(s)
+    for junk in _JUNK:
+        if junk in seen:
+            s = pc.replace_substring(s, junk, "")
+    suffixes = tuple(x for x in _SUFFIXES if x in seen)
+    if suffixes:
+        s, factor = _strip_suffixes(s, suffixes)
+    values = np.empty(n)
+    invalid = np.zeros(n, dtype=bool)
+    offset = 0
+    for chunk in s.chunks:
+        size = len(chunk)
+        part = _cast_float(chunk)
+        if part is None:
+            part, bad, chunk_factor = _thorough(chunk)
+            invalid[offset : offset + size] = bad
+            factor[offset : offset + size] *= chunk_factor
+        values[offset : offset + size] = part
+        offset += size
+    return values, invalid, factor
 
 
 def parse_number(arr, spec: FieldSpec, header_factor: float) -> Parsed:
@@ -180,19 +257,40 @@ def _timestamps(arr) -> tuple[np.ndarray, np.ndarray]:
     return result, invalid
 
 
+def _per_distinct(arr, fn: Callable[[pa.Array], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """Apply `fn` to each distinct value once and spread the results back: dates repeat heavily (a million
+    product rows share a few hundred periods), so this turns regex work per row into work per date."""
+    flat = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    encoded = pc.dictionary_encode(flat)
+    distinct = encoded.dictionary
+    results = fn(distinct)
+    index = pc.fill_null(encoded.indices, len(distinct)).to_numpy(zero_copy_only=False)
+    spread = []
+    for values in results:
+        filler = np.array([np.datetime64("NaT")], dtype=values.dtype) if values.dtype.kind == "M" else np.zeros(1, dtype=values.dtype)
+        spread.append(np.concatenate([values, filler])[index])
+    return tuple(spread)
+
+
 def parse_datetime(arr, spec: FieldSpec, header_factor: float) -> Parsed:
-    values, invalid = _timestamps(arr)
+    values, invalid = _per_distinct(arr, _timestamps)
     return Parsed({spec.field: values}, invalid)
 
 
 def parse_date(arr, spec: FieldSpec, header_factor: float) -> Parsed:
-    values, invalid = _timestamps(arr)
+    values, invalid = _per_distinct(arr, _timestamps)
     return Parsed({spec.field: values.astype("datetime64[D]").astype("datetime64[ns]")}, invalid)
 
 
 def parse_period(arr, spec: FieldSpec, header_factor: float) -> Parsed:
     """`2022-08-01~2022-08-31` (or `至`, ` - `) into start and end; a single date is a one-day period,
     a month (`2022-08`) runs to its last day."""
+    start, end, invalid = _per_distinct(arr, _period_bounds)
+    start_col, end_col = spec.columns
+    return Parsed({start_col: start, end_col: end}, invalid)
+
+
+def _period_bounds(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     s = _trimmed(arr)
     parts = pc.extract_regex(s, _RANGE_RE)
     is_range = _np_mask(pc.is_valid(parts))
@@ -207,9 +305,7 @@ def parse_period(arr, spec: FieldSpec, header_factor: float) -> Parsed:
     if month_only.any():
         month_end = (start[month_only].astype("datetime64[M]") + 1).astype("datetime64[ns]") - np.timedelta64(1, "D")
         end[month_only] = month_end
-    invalid = invalid | (is_range & end_invalid)
-    start_col, end_col = spec.columns
-    return Parsed({start_col: start, end_col: end}, invalid)
+    return start, end, invalid | (is_range & end_invalid)
 
 
 def parse_text(arr, spec: FieldSpec, header_factor: float) -> Parsed:
@@ -220,12 +316,17 @@ def parse_text(arr, spec: FieldSpec, header_factor: float) -> Parsed:
 
 
 def parse_id(arr, spec: FieldSpec, header_factor: float) -> Parsed:
-    """IDs stay strings: leading apostrophes and Excel's `.0` are removed; `1.23E+18` is flagged, since
-    Excel has already rounded such an ID and the real one cannot be recovered."""
-    s = pc.replace_substring_regex(_trimmed(arr), r"^'|\.0$", "")
-    missing = missing_mask(s)
-    values = pc.if_else(missing, pa.scalar(None, pa.string()), s)
-    mangled = _np_mask(pc.match_substring_regex(values, r"^\d(?:\.\d+)?[eE]\+\d+$"))
+    """IDs stay strings: surrounding spaces, leading apostrophes and Excel's `.0` are removed; `1.23E+18`
+    is flagged, since Excel has already rounded such an ID and the real one cannot be recovered."""
+    s = arr
+    if pc.any(pc.match_substring(s, " ")).as_py():
+        s = pc.ascii_trim_whitespace(s)
+    if pc.any(pc.starts_with(s, "'")).as_py() or pc.any(pc.ends_with(s, ".0")).as_py():
+        s = pc.replace_substring_regex(s, r"^'|\.0$", "")
+    values = pc.if_else(missing_mask(s), pa.scalar(None, pa.string()), s)
+    mangled = np.zeros(len(s), dtype=bool)
+    if pc.any(pc.match_substring(values, "E+", ignore_case=True)).as_py():
+        mangled = _np_mask(pc.match_substring_regex(values, r"^\d(?:\.\d+)?[eE]\+\d+$"))
     return Parsed({spec.field: values}, mangled)
 
 
