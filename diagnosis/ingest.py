@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from diagnosis import settings
 from diagnosis.derive import add_derived
-from diagnosis.detect import ColumnMatch, KindScore, header_score, match_columns, score_kinds, sheet_hint_score
+from diagnosis.detect import ColumnMatch, KindScore, header_score, match_columns, score_kind, score_kinds, sheet_hint_score
 from diagnosis.errors import IngestError
 from diagnosis.i18n import t
 from diagnosis.readers import RawTable, read_text_table, read_xlsx_table, sniff_format
@@ -190,8 +190,8 @@ def _choose_kind(raw: RawTable, filename: str, mapping: ColumnMapping | None) ->
         fitting = [k for k in export_kinds().values() if mapped_fields <= {f.field for f in k.fields}]
         if not fitting:
             raise IngestError("mapping_invalid", file=filename, detail=f"no export kind has all of {sorted(mapped_fields)}")
-        by_score = {s.kind: s for s in scores}
-        kind = max(fitting, key=lambda k: (len(mapped_fields & {f.field for f in k.fields}), by_score[k.kind].score))
+        overrides = {positions[h]: f for h, f in mapping.columns.items()}
+        kind = max(fitting, key=lambda k: _fit_with_mapping(k, raw.headers, overrides))
     known = {f.field for f in kind.fields}
     for header, field in mapping.columns.items():
         if field not in known:
@@ -202,6 +202,13 @@ def _choose_kind(raw: RawTable, filename: str, mapping: ColumnMapping | None) ->
     if missing:
         raise IngestError("missing_required", file=filename, kind=kind.kind, needed=" / ".join(missing[0]))
     return kind, scores, overrides
+
+
+def _fit_with_mapping(kind: ExportKind, headers: list[str], overrides: dict[int, str]) -> tuple[bool, float]:
+    """Rank kinds for a mapping without a kind: requirements met first, then detection score."""
+    matches, _ = match_columns(kind, headers, overrides)
+    found = score_kind(kind, {m.spec.field for m in matches})
+    return found.eligible, found.score
 
 
 def _no_known_columns(raw: RawTable, filename: str, scores: list[KindScore]) -> IngestError:
@@ -219,6 +226,20 @@ def _totals_tokens() -> pa.Array:
     return pa.array(sorted(variants), pa.string())
 
 
+def _is_totals(column: pa.ChunkedArray, tokens: pa.Array) -> np.ndarray:
+    """Rows whose cell is a totals word; only short cells are looked up (a 合计 cell is a few characters)."""
+    mask = np.zeros(len(column), dtype=bool)
+    short = np.asarray(pc.less_equal(pc.binary_length(column), 24).to_numpy(zero_copy_only=False), dtype=bool)
+    if short.any():
+        idx = np.flatnonzero(short)
+        mask[idx] = _bool(pc.is_in(column.take(pa.array(idx)), value_set=tokens))
+    return mask
+
+
+def _bool(arr) -> np.ndarray:
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _drop_rows(raw: RawTable, warnings: _Warnings) -> tuple[pa.Table, np.ndarray]:
     """Drop totals rows (合计/总计 in the first non-empty of the first two cells) and fully blank rows."""
     table = raw.data
@@ -226,15 +247,18 @@ def _drop_rows(raw: RawTable, warnings: _Warnings) -> tuple[pa.Table, np.ndarray
         return table, raw.row_numbers
     tokens = _totals_tokens()
     first = table.column(0)
-    totals = pc.is_in(first, value_set=tokens)
-    if table.num_columns > 1:
-        totals = pc.or_(totals, pc.and_(pc.equal(first, ""), pc.is_in(table.column(1), value_set=tokens)))
-    blank = pc.equal(first, "")
+    first_blank = _bool(pc.equal(first, ""))
+    totals = _is_totals(first, tokens)
+    if table.num_columns > 1 and first_blank.any():
+        totals |= first_blank & _is_totals(table.column(1), tokens)
+    blank = first_blank.copy()
     for i in range(1, table.num_columns):
-        blank = pc.and_(blank, pc.equal(table.column(i), ""))
-    totals_np = np.asarray(totals.to_numpy(zero_copy_only=False), dtype=bool)
-    drop = totals_np | np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
-    warnings.add_mask(totals_np, raw.row_numbers, first, None, "totals_row")
+        if not blank.any():
+            break
+        blank &= _bool(pc.equal(table.column(i), ""))
+    label = pc.if_else(pa.array(first_blank), table.column(1), first) if table.num_columns > 1 else first
+    warnings.add_mask(totals, raw.row_numbers, label, None, "totals_row")
+    drop = totals | blank
     if not drop.any():
         return table, raw.row_numbers
     keep = ~drop
@@ -361,7 +385,8 @@ def _build(raw: RawTable, filename: str, kind: ExportKind, scores: list[KindScor
         derived=sorted(derived),
         row_numbers=rows.tolist() if len(rows) <= 100_000 else None,
     )
-    dates = frame[kind.date_field].dropna() if kind.date_field in frame.columns else pd.Series(dtype="datetime64[ns]")
+    starts = frame[kind.date_field].dropna() if kind.date_field in frame.columns else pd.Series(dtype="datetime64[ns]")
+    ends = frame[kind.end_field].dropna() if kind.end_field in frame.columns else starts
     mapped_fields = {m.spec.field for m in matches}
     used = {m.index for m in matches}
     report = IngestReport(
@@ -376,8 +401,8 @@ def _build(raw: RawTable, filename: str, kind: ExportKind, scores: list[KindScor
         header_row=raw.header_row,
         rows_read=rows_read,
         rows_kept=len(frame),
-        start=dates.min().date() if len(dates) else None,
-        end=dates.max().date() if len(dates) else None,
+        start=starts.min().date() if len(starts) else None,
+        end=ends.max().date() if len(ends) else None,
         mapped=[
             MappedColumn(
                 header=m.header, field=m.spec.field, label_zh=m.spec.zh, label_en=m.spec.en,

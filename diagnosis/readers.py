@@ -170,32 +170,13 @@ def read_text_table(data: bytes, filename: str, score_header: HeaderScorer) -> R
     headers = rows[header_idx]
     if len(headers) > settings.get("max_columns"):
         raise IngestError("too_many_columns", file=filename, found=len(headers), limit=int(settings.get("max_columns")))
-    skipped: list[tuple[int | None, str]] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        skipped.append((row.number, row.text or ""))
-        return "skip"
-
-    payload: pa.Buffer | bytes = pa.py_buffer(data).slice(bom)
+    payload: pa.Buffer | bytes = pa.py_buffer(data).slice(bom, len(data) - bom - _cut_tail(data))
     if encoding not in ("utf-8", "utf-8-sig"):
         payload = data[bom:].decode(encoding, errors="replace").encode("utf-8")
-    names = _unique_names(len(headers))
     multiline = any("\n" in cell or "\r" in cell for row in sample_rows for cell in row)
-    try:
-        table = pacsv.read_csv(
-            pa.BufferReader(payload),
-            read_options=pacsv.ReadOptions(skip_rows=header_idx + 1, column_names=names),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, invalid_row_handler=on_invalid, newlines_in_values=multiline
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise IngestError("not_a_table", file=filename, detail=str(exc).splitlines()[0][:200]) from None
+    table, skipped = _arrow_read(payload, filename, header_idx, len(headers), delimiter, multiline, threads=True)
+    if skipped:  # row numbers of skipped rows are only known to a single-threaded read
+        table, skipped = _arrow_read(payload, filename, header_idx, len(headers), delimiter, multiline, threads=False)
     row_numbers = _row_numbers(table.num_rows, header_idx, skipped)
     return RawTable(
         headers=[h.strip() for h in headers],
@@ -205,8 +186,54 @@ def read_text_table(data: bytes, filename: str, score_header: HeaderScorer) -> R
         encoding=encoding,
         delimiter=delimiter,
         header_row=header_idx + 1,
-        skipped_rows=skipped,
+        skipped_rows=[(number, text) for number, text in skipped if text.strip(delimiter + " \r\n")],
     )
+
+
+def _arrow_read(
+    payload, filename: str, header_idx: int, width: int, delimiter: str, multiline: bool, threads: bool
+) -> tuple[pa.Table, list[tuple[int | None, str]]]:
+    """All cells as strings; rows of the wrong width (blank lines included) are skipped and remembered."""
+    skipped: list[tuple[int | None, str]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        skipped.append((row.number, row.text or ""))
+        return "skip"
+
+    names = _unique_names(width)
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(payload),
+            read_options=pacsv.ReadOptions(skip_rows=header_idx + 1, column_names=names, use_threads=threads),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                invalid_row_handler=on_invalid,
+                newlines_in_values=multiline,
+                ignore_empty_lines=width == 1,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise IngestError("not_a_table", file=filename, detail=str(exc).splitlines()[0][:200]) from None
+    return table, skipped
+
+
+def _cut_tail(data: bytes) -> int:
+    """Bytes of a UTF-8 character cut off at the end of a truncated download (0-3), so the last,
+    partial row is reported as such instead of failing the whole read."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 == 0x80:
+            continue
+        if byte >= 0xC0:
+            needed = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return back if needed > back else 0
+        return 0
+    return 0
 
 
 def _row_numbers(n: int, header_idx: int, skipped: list[tuple[int | None, str]]) -> np.ndarray:

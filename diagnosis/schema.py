@@ -98,6 +98,7 @@ class ExportKind(BaseModel):
     title: Bilingual
     grain: str
     date_field: str
+    end_field: str = ""
     key: tuple[str, ...]
     sheet_hints: tuple[str, ...] = ()
     requires: tuple[tuple[str, ...], ...]
@@ -114,8 +115,11 @@ class ExportKind(BaseModel):
             unknown = set(group) - set(names)
             if unknown:
                 raise ValueError(f"{self.kind}: requires unknown fields {sorted(unknown)}")
-        if self.date_field not in produced:
-            raise ValueError(f"{self.kind}: date_field {self.date_field} is not produced by any field")
+        if not self.end_field:
+            object.__setattr__(self, "end_field", self.date_field)
+        for name in (self.date_field, self.end_field):
+            if name not in produced:
+                raise ValueError(f"{self.kind}: date field {name} is not produced by any field")
         for target, d in self.derive.items():
             if target not in produced:
                 raise ValueError(f"{self.kind}: derived field {target} is not declared")

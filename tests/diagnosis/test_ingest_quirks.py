@@ -62,11 +62,6 @@ def row_warnings(report) -> list[tuple]:
     return [(w.row, w.column, w.value, w.code) for w in report.warnings]
 
 
-def engine_bug(reason: str, raises: type[Exception] = AssertionError):
-    """The test states the right behaviour; the engine does not meet it yet (see the reason)."""
-    return pytest.mark.xfail(strict=True, raises=raises, reason=f"engine bug: {reason}")
-
-
 # ---------------------------------------------------------------- 1-4: encodings and delimiters
 
 
@@ -275,7 +270,6 @@ def test_live_session_start_keeps_the_time():
     )
 
 
-@engine_bug("peak_online / avg_online are summed into totals")
 def test_live_session_totals_do_not_add_up_concurrent_viewers():
     _, report = load("live_sessions_start_times.csv")
 
@@ -451,7 +445,6 @@ def test_product_period_and_19_digit_ids():
     )
 
 
-@engine_bug("report.end is the last period_start, not the last period_end")
 def test_product_report_end_is_the_end_of_the_period():
     _, report = load("products_period_ids.csv")
 
@@ -550,7 +543,6 @@ def test_user_mapping_overrides_detection(mapping):
     assert report.totals == approx({"gmv": 46208.80, "order_count": 526})
 
 
-@engine_bug("a flat mapping without kind picks carrier_daily on a score tie, then fails missing_required", IngestError)
 def test_flat_mapping_alone_picks_the_kind_it_satisfies():
     mapping = ColumnMapping.from_json('{"销售日期": "date", "卖了多少钱": "gmv"}')
 
@@ -564,7 +556,6 @@ def test_flat_mapping_alone_picks_the_kind_it_satisfies():
 # ---------------------------------------------------------------- row numbering (engine bugs)
 
 
-@engine_bug("an empty CSV line shifts the row numbers of every row below it")
 def test_row_numbers_count_empty_lines():
     frame, report = load("store_daily_blank_line.csv")
 
@@ -575,7 +566,6 @@ def test_row_numbers_count_empty_lines():
     ]
 
 
-@engine_bug("a short CSV row is reported without a row number and shifts the rows below")
 def test_short_row_is_reported_with_its_row_number():
     frame, report = load("store_daily_short_row.csv")
 
