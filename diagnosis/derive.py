@@ -12,13 +12,19 @@ def _first(frame: pd.DataFrame, candidates: tuple[str, ...]) -> str | None:
     return next((c for c in candidates if c in frame.columns and frame[c].notna().any()), None)
 
 
-def _ratio(frame: pd.DataFrame, d: Derivation) -> tuple[pd.Series, str] | None:
+def _ratio(frame: pd.DataFrame, d: Derivation) -> tuple[np.ndarray, str] | None:
+    """num / den × scale; missing where the denominator is missing or zero (never 0 or infinity)."""
     num, den = _first(frame, d.num), _first(frame, d.den)
     if num is None or den is None:
         return None
-    denominator = frame[den].where(frame[den] > 0)
+    numerator = frame[num].to_numpy(dtype="float64", na_value=np.nan)
+    denominator = frame[den].to_numpy(dtype="float64", na_value=np.nan)
+    out = np.full(len(frame), np.nan)
+    np.divide(numerator, denominator, out=out, where=denominator > 0)
+    if d.scale != 1:
+        out *= d.scale
     formula = f"{num} / {den}" + (f" × {d.scale:g}" if d.scale != 1 else "")
-    return frame[num] / denominator * d.scale, formula
+    return out, formula
 
 
 def _difference(frame: pd.DataFrame, d: Derivation) -> tuple[pd.Series, str] | None:
@@ -56,6 +62,6 @@ def add_derived(frame: pd.DataFrame, kind: ExportKind) -> dict[str, str]:
         result = OPS[derivation.op](frame, derivation)
         if result is None:
             continue
-        frame[target] = result[0].astype("float64")
+        frame[target] = np.asarray(result[0], dtype="float64")
         added[target] = result[1]
     return added

@@ -10,6 +10,7 @@ import json
 import os
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from collections.abc import Mapping
 from datetime import date
 
@@ -24,6 +25,7 @@ from diagnosis.derive import add_derived
 from diagnosis.detect import ColumnMatch, KindScore, header_score, match_columns, score_kind, score_kinds, sheet_hint_score
 from diagnosis.errors import IngestError
 from diagnosis.i18n import t
+from diagnosis.memory import pin_mmap_threshold
 from diagnosis.readers import RawTable, read_text_table, read_xlsx_table, sniff_format
 from diagnosis.schema import (
     ExportKind,
@@ -35,6 +37,8 @@ from diagnosis.schema import (
 from diagnosis.values import BOUNDS, PARSERS
 
 __all__ = ["ColumnMapping", "IngestError", "IngestReport", "ingest"]
+
+pin_mmap_threshold()
 
 
 class ColumnMapping(BaseModel):
@@ -124,16 +128,15 @@ class _Warnings:
         self._per_key: dict[tuple[str | None, str], int] = defaultdict(int)
         self.limit = int(settings.get("max_warnings_per_column"))
 
-    def add_mask(self, mask: np.ndarray, rows: np.ndarray, raw: pa.ChunkedArray | None, column: str | None, code: str) -> None:
-        hits = np.flatnonzero(mask)
+    def add_hits(self, hits: np.ndarray, rows: np.ndarray, shown: list[str | None], column: str | None, code: str) -> None:
+        """Row warnings for the cells at `hits`; `shown` holds the raw text of the first ones."""
         if hits.size == 0:
             return
         self.counts[code] += int(hits.size)
-        room = self.limit - self._per_key[(column, code)]
-        for i in hits[: max(room, 0)]:
-            value = raw[int(i)].as_py() if raw is not None else None
+        room = max(self.limit - self._per_key[(column, code)], 0)
+        for i, value in zip(hits[:room], shown):
             self.add(RowWarning(row=int(rows[i]), column=column, value=value, code=code), counted=True)
-        self._per_key[(column, code)] += int(min(hits.size, max(room, 0)))
+        self._per_key[(column, code)] += int(min(hits.size, room, len(shown)))
 
     def add(self, warning: RowWarning, counted: bool = False) -> None:
         if not counted:
@@ -227,13 +230,7 @@ def _totals_tokens() -> pa.Array:
 
 
 def _is_totals(column: pa.ChunkedArray, tokens: pa.Array) -> np.ndarray:
-    """Rows whose cell is a totals word; only short cells are looked up (a 合计 cell is a few characters)."""
-    mask = np.zeros(len(column), dtype=bool)
-    short = np.asarray(pc.less_equal(pc.binary_length(column), 24).to_numpy(zero_copy_only=False), dtype=bool)
-    if short.any():
-        idx = np.flatnonzero(short)
-        mask[idx] = _bool(pc.is_in(column.take(pa.array(idx)), value_set=tokens))
-    return mask
+    return _bool(pc.is_in(column, value_set=tokens))
 
 
 def _bool(arr) -> np.ndarray:
@@ -256,35 +253,80 @@ def _drop_rows(raw: RawTable, warnings: _Warnings) -> tuple[pa.Table, np.ndarray
         if not blank.any():
             break
         blank &= _bool(pc.equal(table.column(i), ""))
-    label = pc.if_else(pa.array(first_blank), table.column(1), first) if table.num_columns > 1 else first
-    warnings.add_mask(totals, raw.row_numbers, label, None, "totals_row")
+    if totals.any():
+        hits = pa.array(np.flatnonzero(totals))
+        label = first.take(hits)
+        if table.num_columns > 1:
+            label = pc.if_else(pc.equal(label, ""), table.column(1).take(hits), label)
+        warnings.add_hits(np.arange(len(hits)), raw.row_numbers[totals], label.to_pylist(), None, "totals_row")
     drop = totals | blank
     if not drop.any():
         return table, raw.row_numbers
     keep = ~drop
-    return table.filter(pa.array(keep)), raw.row_numbers[keep]
+    return _keep_rows(table, keep), raw.row_numbers[keep]
+
+
+def _keep_rows(table: pa.Table, keep: np.ndarray) -> pa.Table:
+    """The kept rows as zero-copy slices when they form a few runs (a totals row at the bottom), so a
+    million-row table is not copied to lose one row."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], keep.astype(np.int8), [0]])))
+    runs = list(zip(edges[::2], edges[1::2]))
+    if len(runs) > 1000:
+        return table.filter(pa.array(keep))
+    return pa.concat_tables([table.slice(a, b - a) for a, b in runs]) if runs else table.slice(0, 0)
+
+
+@dataclass
+class _ColumnResult:
+    """One column parsed: output arrays, its problem cells (code, row indices, their raw text) and notes."""
+
+    columns: dict[str, object]
+    problems: list[tuple[str, np.ndarray, list[str | None]]]
+    notes: list[dict[str, str]]
+
+
+def _problem(code: str, mask: np.ndarray, raw_col: pa.ChunkedArray, limit: int) -> tuple[str, np.ndarray, list[str | None]]:
+    hits = np.flatnonzero(mask)
+    shown = raw_col.take(pa.array(hits[:limit])).to_pylist() if hits.size else []
+    return code, hits, shown
+
+
+def _parse_one(m: ColumnMatch, raw_col: pa.ChunkedArray, limit: int) -> _ColumnResult:
+    parsed = PARSERS[m.spec.dtype](raw_col, m.spec, m.factor)
+    problems = [_problem("id_mangled" if m.spec.dtype == "id" else "unparseable", parsed.invalid, raw_col, limit)]
+    notes = [{"code": n, "column": m.header} for n in parsed.notes]
+    if m.factor != 1.0:
+        notes.append({"code": "header_unit", "column": m.header, "factor": f"{m.factor:g}"})
+    columns = {}
+    for name, values in parsed.columns.items():
+        for bound in BOUNDS.get(m.spec.dtype, ()):
+            bad = bound.test(np.asarray(values, dtype="float64"))
+            if bad.any():
+                problems.append(_problem(bound.code, bad, raw_col, limit))
+                values = np.where(bad, np.nan, values)
+        columns[name] = values
+    return _ColumnResult(columns, problems, notes)
 
 
 def _parse_columns(
-    table: pa.Table, rows: np.ndarray, matches: list[ColumnMatch], warnings: _Warnings, notes: list[dict[str, str]]
+    pending: dict[int, pa.ChunkedArray], rows: np.ndarray, matches: list[ColumnMatch], warnings: _Warnings, notes: list[dict[str, str]]
 ) -> dict[str, object]:
-    columns: dict[str, object] = {}
+    """Parse columns two at a time (Arrow kernels release the GIL); each raw column is let go as soon as
+    it is parsed, so peak memory stays near one copy of the file."""
+
+    def work(m: ColumnMatch) -> _ColumnResult:
+        result = _parse_one(m, pending.pop(m.index), warnings.limit)
+        pa.default_memory_pool().release_unused()  # hand the freed column back to the OS for the outputs
+        return result
+
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        results = list(pool.map(lambda m: PARSERS[m.spec.dtype](table.column(m.index), m.spec, m.factor), matches))
-    for m, parsed in zip(matches, results):
-        raw_col = table.column(m.index)
-        code = "id_mangled" if m.spec.dtype == "id" else "unparseable"
-        warnings.add_mask(parsed.invalid, rows, raw_col, m.header, code)
-        notes.extend({"code": n, "column": m.header} for n in parsed.notes)
-        if m.factor != 1.0:
-            notes.append({"code": "header_unit", "column": m.header, "factor": f"{m.factor:g}"})
-        for name, values in parsed.columns.items():
-            for bound in BOUNDS.get(m.spec.dtype, ()):
-                bad = bound.test(np.asarray(values, dtype="float64"))
-                if bad.any():
-                    warnings.add_mask(bad, rows, raw_col, m.header, bound.code)
-                    values = np.where(bad, np.nan, values)
-            columns[name] = values
+        results = list(pool.map(work, matches))
+    columns: dict[str, object] = {}
+    for m, result in zip(matches, results):
+        for code, hits, shown in result.problems:
+            warnings.add_hits(hits, rows, shown, m.header, code)
+        notes.extend(result.notes)
+        columns.update(result.columns)
     return columns
 
 
@@ -292,17 +334,18 @@ def _to_frame(columns: dict[str, object], n: int) -> pd.DataFrame:
     data = {}
     for name, values in columns.items():
         if isinstance(values, (pa.Array, pa.ChunkedArray)):
-            data[name] = pd.Series(values.to_pandas(types_mapper={pa.string(): pd.StringDtype(na_value=np.nan)}.get))
+            data[name] = pd.Series(pd.array(values, dtype=pd.StringDtype(na_value=np.nan)), copy=False)
         else:
             data[name] = values
-    return pd.DataFrame(data, index=pd.RangeIndex(n))
+    return pd.DataFrame(data, index=pd.RangeIndex(n), copy=False)
 
 
 def _key_hash(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
     """One uint64 per row from the key columns; equal keys give equal hashes (collisions are re-checked)."""
     combined = np.zeros(len(frame), dtype=np.uint64)
     for column in key:
-        combined = combined * np.uint64(1_000_003) ^ _column_hash(frame[column])
+        combined *= np.uint64(1_000_003)
+        combined ^= _column_hash(frame[column])
     return combined
 
 
@@ -323,7 +366,11 @@ def _drop_duplicates(frame: pd.DataFrame, rows: np.ndarray, kind: ExportKind, wa
     key = [k for k in kind.key if k in frame.columns and frame[k].notna().any()]
     if not key or kind.date_field not in key:
         return frame, rows
-    repeated = pd.Series(_key_hash(frame, key)).duplicated(keep=False).to_numpy()
+    hashes = _key_hash(frame, key)
+    ordered = np.sort(hashes)
+    if not (ordered[1:] == ordered[:-1]).any():
+        return frame, rows
+    repeated = pd.Series(hashes).duplicated(keep=False).to_numpy()
     if not repeated.any():
         return frame, rows
     candidates = frame.loc[repeated, key]
@@ -350,10 +397,13 @@ def _show(value: object) -> str:
 
 
 def _totals(frame: pd.DataFrame, kind: ExportKind) -> dict[str, float]:
+    """Sums of the additive money and count fields present (a column with no value at all has no total)."""
     sums = {}
     for spec in kind.fields:
-        if spec.additive and spec.field in frame.columns and frame[spec.field].notna().any():
-            sums[spec.field] = round(float(frame[spec.field].sum()), 2)
+        if spec.additive and spec.field in frame.columns:
+            values = frame[spec.field].to_numpy(dtype="float64", na_value=np.nan)
+            if not np.isnan(values).all():
+                sums[spec.field] = round(float(np.nansum(values)), 2)
     return sums
 
 
@@ -372,7 +422,11 @@ def _build(raw: RawTable, filename: str, kind: ExportKind, scores: list[KindScor
         raise IngestError("too_many_rows", file=filename, limit=limit)
     matches, duplicates = match_columns(kind, raw.headers, overrides)
     notes: list[dict[str, str]] = [{"code": "duplicate_header", "column": h, "first": first} for h, first in duplicates]
-    frame = _to_frame(_parse_columns(table, rows, matches, warnings, notes), table.num_rows)
+    n_rows = table.num_rows
+    pending = {m.index: table.column(m.index) for m in matches}
+    raw.data = table = None  # only the mapped columns stay alive, each until it is parsed
+    pa.default_memory_pool().release_unused()
+    frame = _to_frame(_parse_columns(pending, rows, matches, warnings, notes), n_rows)
     derived = add_derived(frame, kind)
     notes.extend({"code": "derived", "field": f, "formula": formula} for f, formula in derived.items())
     if "experience_scale" in frame.columns and frame["experience_scale"].notna().any():

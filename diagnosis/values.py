@@ -78,7 +78,7 @@ _SUFFIXES = {"%": 0.01, "万": 1e4, "亿": 1e8}
 _JUNK_RE = "[" + "".join(_JUNK) + "]"
 
 
-def _sample(s: pa.ChunkedArray, size: int = 20_000) -> list[str]:
+def _sample(s: pa.ChunkedArray, size: int = 5_000) -> list[str]:
     """A spread-out sample of the column's cells (every k-th cell), to learn which decorations it uses."""
     step = max(len(s) // size, 1)
     taken = s.take(pa.array(np.arange(0, len(s), step, dtype=np.int64)))
@@ -107,7 +107,7 @@ def _thorough(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _low_cardinality(sample: list[str]) -> bool:
-    return len(sample) >= 1000 and len(set(sample)) < len(sample) // 20
+    return len(sample) >= 500 and len(set(sample)) < len(sample) // 20
 
 
 def _numbers(arr, header_factor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -125,18 +125,23 @@ def _numbers(arr, header_factor: float) -> tuple[np.ndarray, np.ndarray, np.ndar
         values, invalid, factor = _per_distinct(arr, _thorough)
     else:
         values, invalid, factor = _numbers_wide(arr, sample)
+    if factor is None:
+        scaled = values * header_factor if header_factor != 1.0 else values
+        return scaled, invalid, np.zeros(len(values), dtype=bool)
     pct = factor == 0.01
-    return values * np.where(pct, 0.01, factor * header_factor), invalid, pct
+    factor *= header_factor
+    factor[pct] = 0.01
+    return values * factor, invalid, pct
 
 
-def _numbers_wide(s: pa.ChunkedArray, sample: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _numbers_wide(s: pa.ChunkedArray, sample: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Values, unreadable mask, and the per-cell multiplier of %/万/亿 (None when no cell has one)."""
     n = len(s)
     if set(sample) & set(parsing_rules().missing_tokens):
         s = pc.if_else(missing_mask(s), pa.scalar(None, pa.string()), s)
-    factor = np.ones(n)
     values = _cast_float(s)
     if values is not None:
-        return values, np.zeros(n, dtype=bool), factor
+        return values, np.zeros(n, dtype=bool), None
     seen = set("".join(sample))
     if any(v != v.strip() for v in sample):
         s = pc.ascii_trim_whitespace(s)
@@ -144,6 +149,7 @@ def _numbers_wide(s: pa.ChunkedArray, sample: list[str]) -> tuple[np.ndarray, np
         if junk in seen:
             s = pc.replace_substring(s, junk, "")
     suffixes = tuple(x for x in _SUFFIXES if x in seen)
+    factor = None
     if suffixes:
         s, factor = _strip_suffixes(s, suffixes)
     values = np.empty(n)
@@ -155,6 +161,8 @@ def _numbers_wide(s: pa.ChunkedArray, sample: list[str]) -> tuple[np.ndarray, np
         if part is None:
             part, bad, chunk_factor = _thorough(chunk)
             invalid[offset : offset + size] = bad
+            if factor is None:
+                factor = np.ones(n)
             factor[offset : offset + size] *= chunk_factor
         values[offset : offset + size] = part
         offset += size
@@ -308,16 +316,26 @@ def _period_bounds(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return start, end, invalid | (is_range & end_invalid)
 
 
+def _blank_to_null(arr):
+    """Empty cells become missing; a column without any is returned as is (no copy)."""
+    blank = pc.equal(arr, "")
+    return pc.if_else(blank, pa.scalar(None, pa.string()), arr) if pc.any(blank).as_py() else arr
+
+
 def parse_text(arr, spec: FieldSpec, header_factor: float) -> Parsed:
     """Text is data, kept verbatim (no trimming, no evaluation); empty cells become missing."""
-    blank = pc.equal(arr, "")
-    values = pc.if_else(blank, pa.scalar(None, pa.string()), arr)
-    return Parsed({spec.field: values}, np.zeros(len(arr), dtype=bool))
+    return Parsed({spec.field: _blank_to_null(arr)}, np.zeros(len(arr), dtype=bool))
 
 
 def parse_id(arr, spec: FieldSpec, header_factor: float) -> Parsed:
     """IDs stay strings: surrounding spaces, leading apostrophes and Excel's `.0` are removed; `1.23E+18`
     is flagged, since Excel has already rounded such an ID and the real one cannot be recovered."""
+    blanked = _blank_to_null(arr)
+    try:  # the usual case, digits only (商品编码, 视频ID): nothing to clean
+        pc.cast(blanked, pa.uint64())
+        return Parsed({spec.field: blanked}, np.zeros(len(arr), dtype=bool))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
     s = arr
     if pc.any(pc.match_substring(s, " ")).as_py():
         s = pc.ascii_trim_whitespace(s)
