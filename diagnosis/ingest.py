@@ -25,7 +25,7 @@ from diagnosis.derive import add_derived
 from diagnosis.detect import ColumnMatch, KindScore, header_score, match_columns, score_kind, score_kinds, sheet_hint_score
 from diagnosis.errors import IngestError
 from diagnosis.i18n import t
-from diagnosis.memory import pin_mmap_threshold
+from diagnosis.memory import pin_mmap_threshold, return_freed_arrow_memory
 from diagnosis.readers import RawTable, read_text_table, read_xlsx_table, sniff_format
 from diagnosis.schema import (
     ExportKind,
@@ -39,6 +39,7 @@ from diagnosis.values import BOUNDS, PARSERS
 __all__ = ["ColumnMapping", "IngestError", "IngestReport", "ingest"]
 
 pin_mmap_threshold()
+return_freed_arrow_memory()
 
 
 class ColumnMapping(BaseModel):
@@ -401,9 +402,9 @@ def _totals(frame: pd.DataFrame, kind: ExportKind) -> dict[str, float]:
     sums = {}
     for spec in kind.fields:
         if spec.additive and spec.field in frame.columns:
-            values = frame[spec.field].to_numpy(dtype="float64", na_value=np.nan)
-            if not np.isnan(values).all():
-                sums[spec.field] = round(float(np.nansum(values)), 2)
+            total = frame[spec.field].sum(min_count=1)
+            if pd.notna(total):
+                sums[spec.field] = round(float(total), 2)
     return sums
 
 

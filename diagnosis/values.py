@@ -74,6 +74,9 @@ def _cast_float(s) -> np.ndarray | None:
 
 
 _JUNK = (",", "，", "¥", "￥", "$", "元", " ", "\u3000")
+_LEADING = "¥￥$ \u3000"
+_TRAILING = "元 \u3000"
+_INNER = (",", "，", " ")
 _SUFFIXES = {"%": 0.01, "万": 1e4, "亿": 1e8}
 _JUNK_RE = "[" + "".join(_JUNK) + "]"
 
@@ -143,9 +146,13 @@ def _numbers_wide(s: pa.ChunkedArray, sample: list[str]) -> tuple[np.ndarray, np
     if values is not None:
         return values, np.zeros(n, dtype=bool), None
     seen = set("".join(sample))
-    if any(v != v.strip() for v in sample):
-        s = pc.ascii_trim_whitespace(s)
-    for junk in _JUNK:
+    leading = "".join(c for c in _LEADING if c in seen)
+    trailing = "".join(c for c in _TRAILING if c in seen)
+    if leading:  # trimming a currency sign is a cheaper kernel than replacing it
+        s = pc.utf8_ltrim(s, characters=leading)
+    if trailing:
+        s = pc.utf8_rtrim(s, characters=trailing)
+    for junk in _INNER:
         if junk in seen:
             s = pc.replace_substring(s, junk, "")
     suffixes = tuple(x for x in _SUFFIXES if x in seen)
