@@ -159,6 +159,17 @@ class ExportKind(BaseModel):
     def expected_fields(self) -> list[str]:
         return [f.field for f in self.fields if f.expected]
 
+    def column_label(self, column: str, lang: str) -> str:
+        """Display name of a frame column; a period's two columns are told apart as start and end."""
+        spec = self.column_spec(column)
+        if spec is None:
+            return column
+        label = spec.label(lang)
+        if spec.dtype == "period":
+            part = spec.columns.index(column)
+            label += ("（开始）", "（结束）")[part] if lang == "zh" else (" (start)", " (end)")[part]
+        return label
+
     def column_spec(self, column: str) -> FieldSpec | None:
         """The field that produces a frame column (a period's start/end map back to the period)."""
         for f in self.fields:

@@ -60,5 +60,4 @@ for frame, raw in frames:
             st.caption(report.note_text(note, lang))
         for w in report.warnings[:50]:
             st.text(report.warning_text(w, lang))
-        labels = {c: (kind.column_spec(c).label(lang) if kind.column_spec(c) else c) for c in frame.columns}
-        st.dataframe(frame.head(200).rename(columns=labels), width="stretch")
+        st.dataframe(frame.head(200).rename(columns=lambda c: kind.column_label(c, lang)), width="stretch")
