@@ -25,7 +25,7 @@ def _copy(widget_key: str, state_key: str) -> None:
 
 
 with st.sidebar:
-    st.markdown("### 🩺 BeltDoctor")
+    st.markdown("### BeltDoctor 带诊")
     state["_w_lang"] = state.lang
     st.radio(
         t("app.language", state.lang), LANGS, format_func=LANG_NAMES.get, horizontal=True,
