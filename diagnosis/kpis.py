@@ -1,0 +1,432 @@
+"""KPIs from canonical frames: definitions in `data/metrics.yaml`, pure pandas, no Streamlit.
+
+Every ratio is recomputed from the period's summed numerator and denominator (never an average of daily
+ratios), and a metric whose inputs are missing is absent from the result, never zero.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from diagnosis.schema import export_kinds, load_yaml
+
+Frames = Mapping[str, pd.DataFrame]
+Granularity = Literal["D", "W", "M"]
+
+
+class MetricDef(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: str
+    kind: str
+    agg: Literal["sum", "ratio", "difference", "last", "count", "share"]
+    fields: tuple[str, ...] = ()
+    num: tuple[str, ...] = ()
+    den: tuple[str, ...] = ()
+    a: tuple[str, ...] = ()
+    b: tuple[str, ...] = ()
+    where: dict[str, tuple[str, ...]] = {}
+    combine: Literal["first", "add"] = "first"
+    scale: float = 1.0
+    unit: str
+    better: Literal["up", "down"]
+    zh: str
+    en: str
+    group: str
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@cache
+def metric_defs() -> dict[str, MetricDef]:
+    raw = load_yaml(resources.files("diagnosis").joinpath("data", "metrics.yaml").read_text(encoding="utf-8"))
+    return {key: MetricDef(id=key, **value) for key, value in raw.items()}
+
+
+# ------------------------------------------------------------------ frames
+
+
+def combine(frames: Iterable[tuple[pd.DataFrame, object]]) -> dict[str, pd.DataFrame]:
+    """One frame per kind from several files: later files win on overlapping keys (a re-export of the
+    same days replaces the earlier one)."""
+    by_kind: dict[str, list[pd.DataFrame]] = {}
+    for frame, report in frames:
+        by_kind.setdefault(report.kind, []).append(frame)
+    combined = {}
+    for kind_name, parts in by_kind.items():
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        kind = export_kinds()[kind_name]
+        key = [k for k in kind.key if k in frame.columns and frame[k].notna().any()]
+        if len(parts) > 1 and key:
+            frame = frame.drop_duplicates(subset=key, keep="last").reset_index(drop=True)
+        combined[kind_name] = frame
+    return combined
+
+
+def date_column(kind: str) -> str:
+    return export_kinds()[kind].date_field
+
+
+def _in_period(frame: pd.DataFrame, kind: str, start: date | None, end: date | None) -> pd.DataFrame:
+    if start is None and end is None:
+        return frame
+    dates = frame[date_column(kind)]
+    mask = pd.Series(True, index=frame.index)
+    if start is not None:
+        mask &= dates >= pd.Timestamp(start)
+    if end is not None:
+        mask &= dates < pd.Timestamp(end) + pd.Timedelta(days=1)
+    return frame.loc[mask]
+
+
+def data_range(frames: Frames) -> tuple[date, date] | None:
+    """First and last day covered by any dated frame."""
+    starts, ends = [], []
+    for kind, frame in frames.items():
+        dates = frame[date_column(kind)].dropna() if date_column(kind) in frame.columns else pd.Series(dtype="datetime64[ns]")
+        if len(dates):
+            starts.append(dates.min().date())
+            ends.append(dates.max().date())
+    return (min(starts), max(ends)) if starts else None
+
+
+# ------------------------------------------------------------------ one metric over rows
+
+
+def _operand(frame: pd.DataFrame, name: str) -> pd.Series | None:
+    """A field, or `a*b` of two fields row by row; None when a field is absent or entirely empty."""
+    parts = name.split("*")
+    if not all(p in frame.columns and frame[p].notna().any() for p in parts):
+        return None
+    series = frame[parts[0]].astype("float64")
+    for part in parts[1:]:
+        series = series * frame[part].astype("float64")
+    return series
+
+
+def _first_operand(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.Series | None:
+    for name in names:
+        series = _operand(frame, name)
+        if series is not None:
+            return series
+    return None
+
+
+def _sum(series: pd.Series) -> float | None:
+    total = series.sum(min_count=1)
+    return None if pd.isna(total) else float(total)
+
+
+def _where(frame: pd.DataFrame, m: MetricDef) -> pd.Series:
+    mask = pd.Series(True, index=frame.index)
+    for column, values in m.where.items():
+        if column not in frame.columns:
+            return pd.Series(False, index=frame.index)
+        mask &= frame[column].isin(values)
+    return mask
+
+
+def _total(series: pd.Series, by: pd.Series | None) -> pd.Series | float:
+    """Sum per group, or over everything when `by` is None (NaN, not 0, where nothing is known)."""
+    return series.sum(min_count=1) if by is None else series.groupby(by, sort=True).sum(min_count=1)
+
+
+def grouped(frame: pd.DataFrame, m: MetricDef, by: pd.Series | None) -> pd.Series | float | None:
+    """The metric for each group of rows (e.g. each week), or over all rows when `by` is None;
+    vectorised, None when the inputs are missing."""
+    if m.agg == "count":
+        return float(len(frame)) if by is None else frame.groupby(by, sort=True).size().astype("float64")
+    if m.agg == "sum":
+        parts = [s for s in (_operand(frame, f) for f in m.fields) if s is not None]
+        if not parts:
+            return None
+        if m.combine == "add":
+            sums = [_total(p, by) for p in parts]
+            total = pd.Series(sums).sum(min_count=1) if by is None else pd.concat(sums, axis=1).sum(axis=1, min_count=1)
+        else:
+            total = _total(parts[0], by)
+        return total * m.scale
+    if m.agg == "ratio":
+        num, den = _first_operand(frame, m.num), _first_operand(frame, m.den)
+        if num is None or den is None:
+            return None
+        both = num.notna() & den.notna()
+        top, bottom = _total(num.where(both), by), _total(den.where(both), by)
+        if by is None:
+            return top / bottom * m.scale if bottom > 0 else float("nan")
+        return top / bottom.where(bottom > 0) * m.scale
+    if m.agg == "difference":
+        a, b = _first_operand(frame, m.a), _first_operand(frame, m.b)
+        if a is None or b is None:
+            return None
+        return _total(a, by) - _total(b, by)
+    if m.agg == "share":
+        series = _first_operand(frame, m.fields)
+        if series is None:
+            return None
+        total = _total(series, by)
+        part = _total(series.where(_where(frame, m), 0.0), by)
+        if by is None:
+            return part / total if total > 0 else float("nan")
+        return part / total.where(total > 0)
+    if m.agg == "last":
+        series = _first_operand(frame, m.fields)
+        if series is None:
+            return None
+        dated = pd.DataFrame({"v": series, "d": frame[date_column(m.kind)]}).dropna()
+        if by is None:
+            return float(dated["v"].iloc[int(np.argmax(dated["d"].to_numpy()))]) if len(dated) else float("nan")
+        dated["g"] = by
+        return dated.sort_values("d", kind="stable").groupby("g", sort=True)["v"].last()
+    raise ValueError(f"unknown aggregation {m.agg}")
+
+
+def value(frame: pd.DataFrame | None, m: MetricDef) -> float | None:
+    """The metric over all rows of `frame` (already cut to the period); None when it cannot be computed."""
+    if frame is None or frame.empty:
+        return None
+    result = grouped(frame, m, None)
+    if result is None or pd.isna(result) or not np.isfinite(result):
+        return None
+    return float(result)
+
+
+# ------------------------------------------------------------------ periods
+
+
+def compute(frames: Frames, start: date | None = None, end: date | None = None, metrics: Iterable[str] | None = None) -> dict[str, float]:
+    """Headline values over [start, end] (inclusive); metrics that cannot be computed are left out."""
+    defs = metric_defs()
+    wanted = list(metrics) if metrics is not None else list(defs)
+    cut = {kind: _in_period(frame, kind, start, end) for kind, frame in frames.items()}
+    out = {}
+    for metric_id in wanted:
+        m = defs[metric_id]
+        result = value(cut.get(m.kind), m)
+        if result is not None and math.isfinite(result):
+            out[metric_id] = result
+    return out
+
+
+_PERIOD = {"D": "D", "W": "W-SUN", "M": "M"}
+
+
+def timeseries(frames: Frames, metrics: Iterable[str], freq: Granularity = "D", start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    """One row per day / week (Monday start) / month, one column per metric; NaN where not computable."""
+    defs = metric_defs()
+    columns: dict[str, pd.Series] = {}
+    for metric_id in metrics:
+        m = defs[metric_id]
+        frame = frames.get(m.kind)
+        if frame is None or frame.empty:
+            continue
+        frame = _in_period(frame, m.kind, start, end)
+        dates = frame[date_column(m.kind)]
+        buckets = dates.dt.to_period(_PERIOD[freq]).dt.start_time
+        series = grouped(frame, m, buckets)
+        if series is not None:
+            columns[metric_id] = series.astype("float64")
+    table = pd.DataFrame(columns)
+    table.index.name = "period"
+    return table.sort_index()
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+class Promotion(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: str
+    zh: str
+    en: str
+    year: int
+    start: date
+    end: date
+    source: str
+
+    def label(self, lang: str) -> str:
+        return f"{self.year} {self.zh if lang == 'zh' else self.en}"
+
+
+@cache
+def promotions() -> tuple[Promotion, ...]:
+    raw = load_yaml(resources.files("diagnosis").joinpath("data", "promotions.yaml").read_text(encoding="utf-8"))
+    return tuple(sorted((Promotion(**{**p, "id": str(p["id"])}) for p in raw), key=lambda p: p.start))
+
+
+def promotions_between(start: date, end: date, calendar: Iterable[Promotion] | None = None) -> list[Promotion]:
+    return [p for p in (calendar or promotions()) if p.end >= start and p.start <= end]
+
+
+def reference_period(current: Period, mode: Literal["prev", "yoy"]) -> Period:
+    """环比: the same number of days just before; 同比: the same dates one year earlier."""
+    if mode == "prev":
+        return Period(current.start - timedelta(days=current.days), current.start - timedelta(days=1))
+    return Period(_minus_year(current.start), _minus_year(current.end))
+
+
+def _minus_year(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def baseline_for(promo: Promotion, days: int = 28) -> Period:
+    """The comparison for a promotion: the `days` before its warm-up (two weeks before it starts)."""
+    end = promo.start - timedelta(days=15)
+    return Period(end - timedelta(days=days - 1), end)
+
+
+class Comparison(BaseModel):
+    current: dict[str, float]
+    reference: dict[str, float]
+    change: dict[str, float]
+    pct_change: dict[str, float]
+    current_period: tuple[date, date]
+    reference_period: tuple[date, date]
+    per_day: bool
+
+
+def compare(frames: Frames, current: Period, reference: Period, metrics: Iterable[str] | None = None) -> Comparison:
+    """Metric values in two periods and their change. Sums are compared per day when the periods differ
+    in length (a 13-day promotion against a 28-day baseline), rates and latest values as they are."""
+    defs = metric_defs()
+    now = compute(frames, current.start, current.end, metrics)
+    before = compute(frames, reference.start, reference.end, metrics)
+    days_now, days_before = _covered_days(frames, current), _covered_days(frames, reference)
+    per_day = days_now != days_before
+    if per_day:
+        for values, days in ((now, days_now), (before, days_before)):
+            for key in values:
+                if defs[key].agg in ("sum", "count", "difference") and days:
+                    values[key] /= days
+    change, pct = {}, {}
+    for key in now.keys() & before.keys():
+        change[key] = now[key] - before[key]
+        if before[key]:
+            pct[key] = now[key] / before[key] - 1
+    return Comparison(
+        current=now, reference=before, change=change, pct_change=pct,
+        current_period=(current.start, current.end), reference_period=(reference.start, reference.end), per_day=per_day,
+    )
+
+
+def _covered_days(frames: Frames, period: Period) -> int:
+    """Days of the period that the data actually spans (a baseline reaching before the first export
+    day must not count empty days)."""
+    span = data_range(frames)
+    if span is None:
+        return 0
+    first, last = max(period.start, span[0]), min(period.end, span[1])
+    return max((last - first).days + 1, 0)
+
+
+def covers(frames: Frames, period: Period) -> bool:
+    """True when the data reaches back to the start of the period (a comparison is then honest)."""
+    span = data_range(frames)
+    return span is not None and span[0] <= period.start
+
+
+# ------------------------------------------------------------------ decomposition and what-if
+
+CHAINS: dict[str, tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = {
+    # factor, numerator candidates, denominator candidates: the product telescopes to the GMV
+    "store": (
+        ("exposure", ("product_impr_uv",), ()),
+        ("ctr", ("product_click_uv",), ("product_impr_uv",)),
+        ("conversion", ("buyer_count",), ("product_click_uv",)),
+        ("aov", ("user_pay_amount", "gmv"), ("buyer_count",)),
+    ),
+    "live": (
+        ("impressions", ("room_impr_uv",), ()),
+        ("entry_rate", ("viewer_uv",), ("room_impr_uv",)),
+        ("conversion", ("buyer_count",), ("viewer_uv",)),
+        ("aov", ("gmv", "user_pay_amount"), ("buyer_count",)),
+    ),
+}
+CHAIN_KIND = {"store": "store_daily", "live": "live_sessions"}
+
+
+class Decomposition(BaseModel):
+    chain: str
+    factors: list[str]
+    before: dict[str, float]
+    after: dict[str, float]
+    gmv_before: float
+    gmv_after: float
+    contributions: dict[str, float]
+
+    @property
+    def change(self) -> float:
+        return self.gmv_after - self.gmv_before
+
+
+def _chain_factors(frame: pd.DataFrame, chain: str) -> dict[str, float] | None:
+    factors = {}
+    for name, num, den in CHAINS[chain]:
+        top = _first_operand(frame, num)
+        if top is None:
+            return None
+        numerator = _sum(top)
+        if den:
+            bottom = _first_operand(frame, den)
+            denominator = _sum(bottom) if bottom is not None else None
+            if numerator is None or not denominator:
+                return None
+            factors[name] = numerator / denominator
+        else:
+            if not numerator:
+                return None
+            factors[name] = numerator
+    return factors
+
+
+def _log_mean(a: float, b: float) -> float:
+    return a if a == b else (a - b) / (math.log(a) - math.log(b))
+
+
+def decompose(frames: Frames, before: Period, after: Period, chain: Literal["store", "live"] = "store") -> Decomposition | None:
+    """Which factor drove the GMV change, by additive LMDI: contributions add up exactly to the change.
+
+    GMV = exposure × CTR × conversion × AOV (store) or impressions × entry rate × conversion × AOV (live).
+    None when a factor is missing or zero in either period (its logarithm is undefined)."""
+    frame = frames.get(CHAIN_KIND[chain])
+    if frame is None:
+        return None
+    kind = CHAIN_KIND[chain]
+    f0 = _chain_factors(_in_period(frame, kind, before.start, before.end), chain)
+    f1 = _chain_factors(_in_period(frame, kind, after.start, after.end), chain)
+    if f0 is None or f1 is None or min(*f0.values(), *f1.values()) <= 0:
+        return None
+    v0, v1 = math.prod(f0.values()), math.prod(f1.values())
+    weight = _log_mean(v1, v0)
+    contributions = {name: weight * math.log(f1[name] / f0[name]) for name in f0}
+    return Decomposition(
+        chain=chain, factors=list(f0), before=f0, after=f1, gmv_before=v0, gmv_after=v1, contributions=contributions,
+    )
+
+
+def what_if(factors: Mapping[str, float], changes: Mapping[str, float]) -> float:
+    """Projected GMV when each factor moves by the given fraction (0.1 = +10%); others stay."""
+    unknown = set(changes) - set(factors)
+    if unknown:
+        raise KeyError(f"unknown factors: {sorted(unknown)}")
+    return math.prod(v * (1 + changes.get(name, 0.0)) for name, v in factors.items())
