@@ -36,7 +36,9 @@ from diagnosis.schema import (
 )
 from diagnosis.values import BOUNDS, PARSERS
 
-__all__ = ["ColumnMapping", "IngestError", "IngestReport", "ingest"]
+__all__ = ["SOURCE_ROW", "ColumnMapping", "IngestError", "IngestReport", "ingest"]
+
+SOURCE_ROW = "source_row"
 
 pin_mmap_threshold()
 return_freed_arrow_memory()
@@ -433,13 +435,7 @@ def _build(raw: RawTable, filename: str, kind: ExportKind, scores: list[KindScor
     if "experience_scale" in frame.columns and frame["experience_scale"].notna().any():
         notes.append({"code": "experience_scale", "scale": f"{frame['experience_scale'].iloc[0]:g}"})
     frame, rows = _drop_duplicates(frame, rows, kind, warnings)
-    frame.attrs.update(
-        kind=kind.kind,
-        source=filename,
-        raw_headers={m.spec.field: m.header for m in matches},
-        derived=sorted(derived),
-        row_numbers=rows.tolist() if len(rows) <= 100_000 else None,
-    )
+    frame[SOURCE_ROW] = rows.astype(np.int32)  # evidence points back to the file's own row numbers
     starts = frame[kind.date_field].dropna() if kind.date_field in frame.columns else pd.Series(dtype="datetime64[ns]")
     ends = frame[kind.end_field].dropna() if kind.end_field in frame.columns else starts
     mapped_fields = {m.spec.field for m in matches}

@@ -57,11 +57,11 @@ def metric_defs() -> dict[str, MetricDef]:
 
 
 def combine(frames: Iterable[tuple[pd.DataFrame, object]]) -> dict[str, pd.DataFrame]:
-    """One frame per kind from several files: later files win on overlapping keys (a re-export of the
-    same days replaces the earlier one)."""
+    """One frame per kind from several files, given as (frame, report or kind name): later files win on
+    overlapping keys (a re-export of the same days replaces the earlier one)."""
     by_kind: dict[str, list[pd.DataFrame]] = {}
     for frame, report in frames:
-        by_kind.setdefault(report.kind, []).append(frame)
+        by_kind.setdefault(report if isinstance(report, str) else report.kind, []).append(frame)
     combined = {}
     for kind_name, parts in by_kind.items():
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
@@ -77,7 +77,7 @@ def date_column(kind: str) -> str:
     return export_kinds()[kind].date_field
 
 
-def _in_period(frame: pd.DataFrame, kind: str, start: date | None, end: date | None) -> pd.DataFrame:
+def in_period(frame: pd.DataFrame, kind: str, start: date | None, end: date | None) -> pd.DataFrame:
     if start is None and end is None:
         return frame
     dates = frame[date_column(kind)]
@@ -103,91 +103,108 @@ def data_range(frames: Frames) -> tuple[date, date] | None:
 # ------------------------------------------------------------------ one metric over rows
 
 
-def _operand(frame: pd.DataFrame, name: str) -> pd.Series | None:
-    """A field, or `a*b` of two fields row by row; None when a field is absent or entirely empty."""
-    parts = name.split("*")
-    if not all(p in frame.columns and frame[p].notna().any() for p in parts):
-        return None
-    series = frame[parts[0]].astype("float64")
-    for part in parts[1:]:
-        series = series * frame[part].astype("float64")
-    return series
+@dataclass(frozen=True)
+class Buckets:
+    """Rows assigned to groups 0..n-1 (days, weeks, months, or one group for a whole period)."""
+
+    codes: np.ndarray
+    n: int
+
+    @classmethod
+    def single(cls, rows: int) -> "Buckets":
+        return cls(np.zeros(rows, dtype=np.intp), 1)
 
 
-def _first_operand(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.Series | None:
+def _operand(frame: pd.DataFrame, name: str) -> np.ndarray | None:
+    """A field, or `a*b` of two fields row by row, as floats; None when a field is absent or all empty."""
+    values = None
+    for part in name.split("*"):
+        if part not in frame.columns:
+            return None
+        column = frame[part].to_numpy(dtype="float64", na_value=np.nan)
+        if np.isnan(column).all():
+            return None
+        values = column if values is None else values * column
+    return values
+
+
+def _first_operand(frame: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray | None:
     for name in names:
-        series = _operand(frame, name)
-        if series is not None:
-            return series
+        values = _operand(frame, name)
+        if values is not None:
+            return values
     return None
 
 
-def _sum(series: pd.Series) -> float | None:
-    total = series.sum(min_count=1)
-    return None if pd.isna(total) else float(total)
+def _sum(values: np.ndarray) -> float | None:
+    known = values[~np.isnan(values)]
+    return float(known.sum()) if known.size else None
 
 
-def _where(frame: pd.DataFrame, m: MetricDef) -> pd.Series:
-    mask = pd.Series(True, index=frame.index)
+def _total(values: np.ndarray, buckets: Buckets) -> np.ndarray:
+    """Sum per bucket; NaN (not 0) for a bucket where no value is known."""
+    known = ~np.isnan(values)
+    sums = np.bincount(buckets.codes[known], weights=values[known], minlength=buckets.n)
+    counts = np.bincount(buckets.codes[known], minlength=buckets.n)
+    return np.where(counts > 0, sums, np.nan)
+
+
+def _divide(top: np.ndarray, bottom: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    out = np.full(len(top), np.nan)
+    np.divide(top, bottom, out=out, where=bottom > 0)
+    return out * scale
+
+
+def _where(frame: pd.DataFrame, m: MetricDef) -> np.ndarray:
+    mask = np.ones(len(frame), dtype=bool)
     for column, values in m.where.items():
         if column not in frame.columns:
-            return pd.Series(False, index=frame.index)
-        mask &= frame[column].isin(values)
+            return np.zeros(len(frame), dtype=bool)
+        mask &= frame[column].isin(values).to_numpy()
     return mask
 
 
-def _total(series: pd.Series, by: pd.Series | None) -> pd.Series | float:
-    """Sum per group, or over everything when `by` is None (NaN, not 0, where nothing is known)."""
-    return series.sum(min_count=1) if by is None else series.groupby(by, sort=True).sum(min_count=1)
-
-
-def grouped(frame: pd.DataFrame, m: MetricDef, by: pd.Series | None) -> pd.Series | float | None:
-    """The metric for each group of rows (e.g. each week), or over all rows when `by` is None;
-    vectorised, None when the inputs are missing."""
+def grouped(frame: pd.DataFrame, m: MetricDef, buckets: Buckets) -> np.ndarray | None:
+    """The metric per bucket, with NumPy bincounts; None when the inputs are missing from the frame."""
     if m.agg == "count":
-        return float(len(frame)) if by is None else frame.groupby(by, sort=True).size().astype("float64")
+        return np.bincount(buckets.codes, minlength=buckets.n).astype("float64")
     if m.agg == "sum":
-        parts = [s for s in (_operand(frame, f) for f in m.fields) if s is not None]
+        parts = [v for v in (_operand(frame, f) for f in m.fields) if v is not None]
         if not parts:
             return None
         if m.combine == "add":
-            sums = [_total(p, by) for p in parts]
-            total = pd.Series(sums).sum(min_count=1) if by is None else pd.concat(sums, axis=1).sum(axis=1, min_count=1)
+            totals = np.vstack([_total(p, buckets) for p in parts])
+            total = np.where(np.isnan(totals).all(axis=0), np.nan, np.nansum(totals, axis=0))
         else:
-            total = _total(parts[0], by)
+            total = _total(parts[0], buckets)
         return total * m.scale
     if m.agg == "ratio":
         num, den = _first_operand(frame, m.num), _first_operand(frame, m.den)
         if num is None or den is None:
             return None
-        both = num.notna() & den.notna()
-        top, bottom = _total(num.where(both), by), _total(den.where(both), by)
-        if by is None:
-            return top / bottom * m.scale if bottom > 0 else float("nan")
-        return top / bottom.where(bottom > 0) * m.scale
+        both = ~np.isnan(num) & ~np.isnan(den)
+        return _divide(_total(np.where(both, num, np.nan), buckets), _total(np.where(both, den, np.nan), buckets), m.scale)
     if m.agg == "difference":
         a, b = _first_operand(frame, m.a), _first_operand(frame, m.b)
         if a is None or b is None:
             return None
-        return _total(a, by) - _total(b, by)
+        return _total(a, buckets) - _total(b, buckets)
     if m.agg == "share":
-        series = _first_operand(frame, m.fields)
-        if series is None:
+        values = _first_operand(frame, m.fields)
+        if values is None:
             return None
-        total = _total(series, by)
-        part = _total(series.where(_where(frame, m), 0.0), by)
-        if by is None:
-            return part / total if total > 0 else float("nan")
-        return part / total.where(total > 0)
+        return _divide(_total(np.where(_where(frame, m), values, 0.0), buckets), _total(values, buckets))
     if m.agg == "last":
-        series = _first_operand(frame, m.fields)
-        if series is None:
+        values = _first_operand(frame, m.fields)
+        if values is None:
             return None
-        dated = pd.DataFrame({"v": series, "d": frame[date_column(m.kind)]}).dropna()
-        if by is None:
-            return float(dated["v"].iloc[int(np.argmax(dated["d"].to_numpy()))]) if len(dated) else float("nan")
-        dated["g"] = by
-        return dated.sort_values("d", kind="stable").groupby("g", sort=True)["v"].last()
+        dates = frame[date_column(m.kind)].to_numpy(dtype="datetime64[ns]").astype("int64")
+        known = ~np.isnan(values) & (dates != np.iinfo(np.int64).min)
+        order = np.lexsort((dates[known], buckets.codes[known]))
+        codes, picked = buckets.codes[known][order], values[known][order]
+        out = np.full(buckets.n, np.nan)
+        out[codes] = picked  # later rows overwrite earlier ones: the latest date wins per bucket
+        return out
     raise ValueError(f"unknown aggregation {m.agg}")
 
 
@@ -195,10 +212,10 @@ def value(frame: pd.DataFrame | None, m: MetricDef) -> float | None:
     """The metric over all rows of `frame` (already cut to the period); None when it cannot be computed."""
     if frame is None or frame.empty:
         return None
-    result = grouped(frame, m, None)
-    if result is None or pd.isna(result) or not np.isfinite(result):
+    result = grouped(frame, m, Buckets.single(len(frame)))
+    if result is None or not np.isfinite(result[0]):
         return None
-    return float(result)
+    return float(result[0])
 
 
 # ------------------------------------------------------------------ periods
@@ -208,7 +225,7 @@ def compute(frames: Frames, start: date | None = None, end: date | None = None, 
     """Headline values over [start, end] (inclusive); metrics that cannot be computed are left out."""
     defs = metric_defs()
     wanted = list(metrics) if metrics is not None else list(defs)
-    cut = {kind: _in_period(frame, kind, start, end) for kind, frame in frames.items()}
+    cut = {kind: in_period(frame, kind, start, end) for kind, frame in frames.items()}
     out = {}
     for metric_id in wanted:
         m = defs[metric_id]
@@ -225,17 +242,23 @@ def timeseries(frames: Frames, metrics: Iterable[str], freq: Granularity = "D", 
     """One row per day / week (Monday start) / month, one column per metric; NaN where not computable."""
     defs = metric_defs()
     columns: dict[str, pd.Series] = {}
+    cache: dict[str, tuple[pd.DataFrame, Buckets, pd.DatetimeIndex]] = {}
     for metric_id in metrics:
         m = defs[metric_id]
-        frame = frames.get(m.kind)
-        if frame is None or frame.empty:
-            continue
-        frame = _in_period(frame, m.kind, start, end)
-        dates = frame[date_column(m.kind)]
-        buckets = dates.dt.to_period(_PERIOD[freq]).dt.start_time
-        series = grouped(frame, m, buckets)
-        if series is not None:
-            columns[metric_id] = series.astype("float64")
+        if m.kind not in cache:
+            frame = frames.get(m.kind)
+            if frame is None or frame.empty:
+                continue
+            frame = in_period(frame, m.kind, start, end)
+            dates = frame[date_column(m.kind)]
+            frame = frame.loc[dates.notna()]
+            starts = frame[date_column(m.kind)].dt.to_period(_PERIOD[freq]).dt.start_time
+            codes, labels = pd.factorize(starts, sort=True)
+            cache[m.kind] = (frame, Buckets(codes, len(labels)), pd.DatetimeIndex(labels))
+        frame, buckets, labels = cache[m.kind]
+        result = grouped(frame, m, buckets)
+        if result is not None and buckets.n:
+            columns[metric_id] = pd.Series(result, index=labels, dtype="float64")
     table = pd.DataFrame(columns)
     table.index.name = "period"
     return table.sort_index()
@@ -412,8 +435,8 @@ def decompose(frames: Frames, before: Period, after: Period, chain: Literal["sto
     if frame is None:
         return None
     kind = CHAIN_KIND[chain]
-    f0 = _chain_factors(_in_period(frame, kind, before.start, before.end), chain)
-    f1 = _chain_factors(_in_period(frame, kind, after.start, after.end), chain)
+    f0 = _chain_factors(in_period(frame, kind, before.start, before.end), chain)
+    f1 = _chain_factors(in_period(frame, kind, after.start, after.end), chain)
     if f0 is None or f1 is None or min(*f0.values(), *f1.values()) <= 0:
         return None
     v0, v1 = math.prod(f0.values()), math.prod(f1.values())

@@ -43,3 +43,11 @@ def test_every_error_warning_and_note_code_has_a_text():
     missing += [f"warning.{c}" for c in warnings if f"warning.{c}" not in table() and f"note.{c}" not in table()]
     missing += [f"note.{c}" for c in notes if f"note.{c}" not in table()]
     assert not missing, missing
+
+
+def test_no_key_is_defined_twice():
+    import yaml
+
+    node = yaml.compose((ROOT / "diagnosis" / "data" / "i18n.yaml").read_text(encoding="utf-8"))
+    keys = [k.value for k, _ in node.value]
+    assert len(keys) == len(set(keys)), sorted({k for k in keys if keys.count(k) > 1})

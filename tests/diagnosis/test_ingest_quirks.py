@@ -166,7 +166,7 @@ def test_xlsx_merged_title_row_and_notes_sheet_first():
     assert report.format == "xlsx"
     assert report.sheet == "成交概览"
     assert report.header_row == 3
-    assert frame.attrs["row_numbers"] == [4, 5, 6, 7, 8]
+    assert frame["source_row"].tolist() == [4, 5, 6, 7, 8]
     assert report.rows_read == report.rows_kept == 5
     assert (report.start, report.end) == (date(2022, 8, 1), date(2022, 8, 5))
     assert days(frame) == ["2022-08-01", "2022-08-02", "2022-08-03", "2022-08-04", "2022-08-05"]
@@ -383,7 +383,7 @@ def test_impossible_values_are_warned_and_neutralised():
     assert report.warning_counts == {"negative_value": 1, "ratio_out_of_range": 1, "duplicate_key": 1}
     assert report.rows_read == 6
     assert report.rows_kept == 5
-    assert frame.attrs["row_numbers"] == [2, 3, 4, 5, 6]
+    assert frame["source_row"].tolist() == [2, 3, 4, 5, 6]
     assert days(frame) == ["2022-08-01", "2022-08-02", "2022-08-03", "2022-08-04", "2022-08-05"]
     assert values(frame, "gmv") == approx([15230.50, 16102.00, NAN, 17650.80, 16480.20])
     assert values(frame, "refund_rate") == approx([0.0812, 0.0795, 0.0640, NAN, 0.0721])
@@ -559,7 +559,7 @@ def test_flat_mapping_alone_picks_the_kind_it_satisfies():
 def test_row_numbers_count_empty_lines():
     frame, report = load("store_daily_blank_line.csv")
 
-    assert frame.attrs["row_numbers"] == [2, 3, 5]
+    assert frame["source_row"].tolist() == [2, 3, 5]
     assert row_warnings(report) == [
         (6, None, "合计", "totals_row"),
         (5, "成交金额", "-1,280.00", "negative_value"),
@@ -569,7 +569,7 @@ def test_row_numbers_count_empty_lines():
 def test_short_row_is_reported_with_its_row_number():
     frame, report = load("store_daily_short_row.csv")
 
-    assert frame.attrs["row_numbers"] == [2, 4, 5]
+    assert frame["source_row"].tolist() == [2, 4, 5]
     assert row_warnings(report) == [
         (3, None, "2022-08-02,16102.00", "bad_row_shape"),
         (5, "成交金额", "-1,280.00", "negative_value"),

@@ -1,0 +1,119 @@
+"""A real browser against `streamlit run`: upload an export, read the dashboard, switch language.
+
+Runs where Debian's chromium and the playwright package are installed (CI installs both; see .ci/run);
+elsewhere it is skipped with the reason. Screenshots go to tests/artifacts/.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from diagnosis import dashboard, kpis
+from diagnosis.formatting import metric
+from diagnosis.ingest import ingest
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+FIXTURE = ROOT / "demo" / "menswear_paid" / "成交概览_20220601_20220930.xlsx"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync", "--disable-quic"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    env = {**os.environ, "BELTDOCTOR_HOME": str(tmp_path_factory.mktemp("home"))}
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("streamlit did not become healthy within 60 s")
+        yield url, started
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if proc.stdout is not None:
+            log = proc.stdout.read()
+            if "Traceback" in log:
+                print(log)
+
+
+def _expected_cards(lang: str) -> dict[str, str]:
+    frame, report = ingest(FIXTURE.read_bytes(), FIXTURE.name)
+    frames = kpis.combine([(frame, report)])
+    period = dashboard.default_period(kpis.data_range(frames))
+    values = kpis.compute(frames, period.start, period.end)
+    defs = kpis.metric_defs()
+    return {defs[m].label(lang): metric(values[m], defs[m].unit, lang) for m in ("gmv", "orders", "aov") if m in values}
+
+
+def _cards(page) -> dict[str, str]:
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    return {label.strip(): value.strip() for label, value in zip(labels, values)}
+
+
+def test_upload_then_dashboard_in_both_languages(server):
+    url, started = server
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(url + "/")
+        page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=60_000)
+        cold_start = time.perf_counter() - started
+
+        page.get_by_role("link", name="上传").click()
+        page.locator('input[type="file"]').first.set_input_files(str(FIXTURE))
+        page.get_by_text("店铺成交日报").first.wait_for(timeout=60_000)
+
+        page.get_by_role("link", name="经营看板").click()
+        page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=60_000)
+        page.get_by_text("已上传的 1 个文件").first.wait_for(timeout=30_000)
+        shown = _cards(page)
+        for label, value in _expected_cards("zh").items():
+            assert shown.get(label) == value, (label, shown)
+        page.screenshot(path=str(ARTIFACTS / "dashboard_zh.png"), full_page=True)
+
+        page.get_by_text("English").first.click()
+        page.get_by_text("Store dashboard").first.wait_for(timeout=30_000)
+        page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=60_000)
+        shown = _cards(page)
+        for label, value in _expected_cards("en").items():
+            assert shown.get(label) == value, (label, shown)
+        page.screenshot(path=str(ARTIFACTS / "dashboard_en.png"), full_page=True)
+        browser.close()
+    (ARTIFACTS / "browser_timings.json").write_text(json.dumps({"cold_start_to_first_chart_s": round(cold_start, 2)}))

@@ -1,0 +1,28 @@
+"""Which merchant data the pages show: the user's uploads when there are any, else the demo merchant."""
+
+import streamlit as st
+
+from diagnosis import kpis
+from diagnosis.i18n import t
+from diagnosis.merchants import DEMO_ROOT, load_merchant
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def demo_frames(slug: str) -> dict:
+    """Canonical frames per kind for a demo merchant, parsed once per server."""
+    return kpis.combine(load_merchant(DEMO_ROOT / slug).frames)
+
+
+def current_frames() -> tuple[dict, str]:
+    """(frames per kind, a caption naming the source) for the current session."""
+    state = st.session_state
+    lang = state.get("lang", "zh")
+    uploads = state.get("upload_frames") or {}
+    if uploads and state.get("uploads_source") != "demo":
+        parts = [(frame, state["uploads"][name]["kind"]) for name, frame in uploads.items()]
+        return kpis.combine(parts), t("dash.source.uploads", lang, n=len(parts))
+    slug = state.get("merchant")
+    if not slug:
+        return {}, ""
+    name = state.get("profile", {}).get("name") or slug
+    return demo_frames(slug), t("dash.source.demo", lang, name=name)
