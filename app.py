@@ -10,8 +10,8 @@ sidebar.render()
 lang = st.session_state.lang
 
 pages = [
-    st.Page("pages/dashboard.py", title=t("page.dashboard", lang), icon="📊", default=True),
-    st.Page("pages/upload.py", title=t("page.upload", lang), icon="⬆️"),
-    st.Page("pages/data.py", title=t("page.data", lang), icon="📄"),
+    st.Page("pages/dashboard.py", title=t("page.dashboard", lang), icon=":material/monitoring:", default=True),
+    st.Page("pages/upload.py", title=t("page.upload", lang), icon=":material/upload_file:"),
+    st.Page("pages/data.py", title=t("page.data", lang), icon=":material/table_view:"),
 ]
 st.navigation(pages).run()

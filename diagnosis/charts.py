@@ -19,6 +19,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 from numpy.lib.stride_tricks import sliding_window_view
 
 from diagnosis import formatting as fmt
@@ -35,6 +36,7 @@ GOOD, BAD, WARN, NEUTRAL = "#1E9E5A", "#D64545", "#E39A14", "#8A94A6"
 LEVEL_COLOURS = {"alarm": BAD, "warn": WARN, "ok": NEUTRAL, "good": GOOD}
 PROMO_FILL = "#F59E0B"
 
+TEMPLATE_NAME = "beltdoctor"
 TEMPLATE = go.layout.Template(
     layout=go.Layout(
         font={"family": FONT, "size": 13, "color": INK},
@@ -70,12 +72,59 @@ def chart_lines() -> dict:
 # ------------------------------------------------------------------ helpers
 
 
+pio.templates[TEMPLATE_NAME] = TEMPLATE
+
+
 def _figure(title: str, subtitle: str | None = None) -> go.Figure:
-    fig = go.Figure()
-    fig.update_layout(template=TEMPLATE, title={"text": title})
+    """An empty figure in the BeltDoctor template (registered by name, so it is not re-validated per chart)."""
+    heading: dict = {"text": title}
     if subtitle:
-        fig.update_layout(title={"subtitle": {"text": subtitle, "font": {"size": 12, "color": MUTED}}})
-    return fig
+        heading["subtitle"] = {"text": subtitle, "font": {"size": 12, "color": MUTED}}
+    return go.Figure(layout={"template": TEMPLATE_NAME, "title": heading})
+
+
+_ANCHORS = {
+    "top left": ("left", "top"), "top right": ("right", "top"),
+    "bottom right": ("right", "bottom"), "bottom left": ("left", "bottom"),
+}
+
+
+def _rule(axis: str, value, line: dict, text: str, font: dict, position: str) -> tuple[dict, dict]:
+    """A reference line across the plot (axis "x": vertical at x = value; "y": horizontal) and its label.
+
+    Shapes go into the layout as plain dicts: Plotly's add_hline/add_vrect re-validate every shape
+    on each call, which cost most of a dashboard's render time."""
+    xanchor, yanchor = _ANCHORS[position]
+    if axis == "y":
+        shape = {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": value, "y1": value, "line": line, "layer": "below"}
+        label = {"xref": "paper", "x": 1 if xanchor == "right" else 0, "yref": "y", "y": value}
+    else:
+        shape = {"type": "line", "yref": "paper", "y0": 0, "y1": 1, "xref": "x", "x0": value, "x1": value, "line": line, "layer": "below"}
+        label = {"yref": "paper", "y": 1 if yanchor == "top" else 0, "xref": "x", "x": value}
+    label.update(text=text, font=font, showarrow=False, xanchor=xanchor, yanchor="bottom" if yanchor == "top" else "top")
+    return shape, label
+
+
+def _band(axis: str, low, high, colour: str, opacity: float, text: str | None, font: dict) -> tuple[dict, dict | None]:
+    """A shaded band (axis "x": between two x values, full height; "y": between two y values) and its label."""
+    if axis == "x":
+        shape = {"type": "rect", "xref": "x", "x0": low, "x1": high, "yref": "paper", "y0": 0, "y1": 1}
+        label = {"xref": "x", "x": low, "yref": "paper", "y": 1, "xanchor": "left", "yanchor": "top"}
+    else:
+        shape = {"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": low, "y1": high}
+        label = {"xref": "paper", "x": 0, "yref": "y", "y": high, "xanchor": "left", "yanchor": "top"}
+    shape.update(fillcolor=colour, opacity=opacity, line={"width": 0}, layer="below")
+    return shape, (label | {"text": text, "font": font, "showarrow": False}) if text else None
+
+
+def _decorate(fig: go.Figure, items: Iterable[tuple[dict, dict | None]]) -> None:
+    """Add shapes and their labels to the layout in one update."""
+    items = list(items)
+    if items:
+        fig.update_layout(
+            shapes=[*fig.layout.shapes, *(shape for shape, _ in items)],
+            annotations=[*fig.layout.annotations, *(label for _, label in items if label)],
+        )
 
 
 def _no_data(fig: go.Figure, lang: str) -> go.Figure:
@@ -197,15 +246,14 @@ def anomalies(series: pd.Series, window: int | None = None, threshold: float | N
 
 def _promotion_windows(fig: go.Figure, promotions: Iterable[Promotion], first: pd.Timestamp, edge: pd.Timestamp, lang: str) -> None:
     """Shade each promotion overlapping [first, edge) and name it; clipped so it never widens the axis."""
+    bands = []
     for promo in promotions:
         start, end = pd.Timestamp(promo.start), pd.Timestamp(promo.end) + timedelta(days=1)
         if end <= first or start >= edge:
             continue
-        fig.add_vrect(
-            x0=max(start, first), x1=min(end, edge), fillcolor=PROMO_FILL, opacity=0.13, line_width=0, layer="below",
-            annotation={"text": safe_text(promo.label(lang)), "font": {"size": 11, "color": "#9A5B00"}},
-            annotation_position="top left",
-        )
+        bands.append(_band("x", max(start, first), min(end, edge), PROMO_FILL, 0.13, safe_text(promo.label(lang)),
+                           {"size": 11, "color": "#9A5B00"}))
+    _decorate(fig, bands)
 
 
 def gmv_trend(series: pd.Series, promotions: Iterable[Promotion], lang: str = "zh", anomalies: bool = True) -> go.Figure:
@@ -368,19 +416,22 @@ def experience_trajectory(frame: pd.DataFrame, lang: str = "zh") -> go.Figure:
     if data.empty:
         return _no_data(fig, lang)
     cfg = chart_lines()["experience"][scale_key]
-    for band in cfg.get("bands", ()):
-        fig.add_hrect(y0=band["low"], y1=band["high"], fillcolor=LEVEL_COLOURS[band["level"]], opacity=0.10, line_width=0,
-                      layer="below", annotation={"text": t(f"chart.line.{band['id']}", lang, low=fmt.score(band["low"], scale),
-                                                                   high=fmt.score(band["high"], scale)),
-                                                 "font": {"size": 11, "color": MUTED}},
-                      annotation_position="top left")
+    items = [
+        _band("y", band["low"], band["high"], LEVEL_COLOURS[band["level"]], 0.10,
+              t(f"chart.line.{band['id']}", lang, low=fmt.score(band["low"], scale), high=fmt.score(band["high"], scale)),
+              {"size": 11, "color": MUTED})
+        for band in cfg.get("bands", ())
+    ]
     latest = float(data["experience_score"].iloc[-1])
-    for line in cfg["lines"]:
-        fig.add_hline(y=line["value"], line=_level_line(line["level"]), layer="below",
-                      annotation={"text": t(f"chart.line.{line['id']}", lang, value=fmt.score(line["value"], scale)),
-                                  "font": {"size": 11, "color": LEVEL_COLOURS[line["level"]]}},
-                      # the label on the side away from where the score line ends
-                      annotation_position="top right" if line["value"] >= latest else "bottom right")
+    items += [
+        _rule("y", line["value"], _level_line(line["level"]),
+              t(f"chart.line.{line['id']}", lang, value=fmt.score(line["value"], scale)),
+              {"size": 11, "color": LEVEL_COLOURS[line["level"]]},
+              # the label on the side away from where the score line ends
+              "top right" if line["value"] >= latest else "bottom right")
+        for line in cfg["lines"]
+    ]
+    _decorate(fig, items)
     defs = metric_defs()
     subs = {"xp_product_score": "xp_product", "xp_logistics_score": "xp_logistics", "xp_service_score": "xp_service"}
     for i, (column, metric_id) in enumerate(subs.items()):
@@ -541,11 +592,12 @@ def live_scatter(live: pd.DataFrame, lang: str = "zh") -> go.Figure:
                     "color": colour, "opacity": 0.62, "line": {"width": 0.6, "color": "white"}},
             hovertext=list(part["hover"]), hoverinfo="text",
         ))
-    for line in cfg["watch_lines"]:
-        fig.add_vline(x=line["value"], line=_level_line(line["level"]), layer="below",
-                      annotation={"text": t(f"chart.line.{line['id']}", lang, value=_minutes_text(line["value"], lang)),
-                                  "font": {"size": 11, "color": LEVEL_COLOURS[line["level"]]}},
-                      annotation_position="top right")
+    _decorate(fig, [
+        _rule("x", line["value"], _level_line(line["level"]),
+              t(f"chart.line.{line['id']}", lang, value=_minutes_text(line["value"], lang)),
+              {"size": 11, "color": LEVEL_COLOURS[line["level"]]}, "top right")
+        for line in cfg["watch_lines"]
+    ])
     x_high = max(float(data["x"].max()), max(line["value"] for line in cfg["watch_lines"])) * 1.08
     fig.update_xaxes(range=[0, x_high], title={"text": t("chart.live.watch_axis", lang)}, zeroline=False, showgrid=True, gridcolor=GRID)
     _money_axis(fig, data["y"].to_numpy(), lang, title=t("chart.live.gpm_axis", lang))
@@ -567,9 +619,10 @@ def product_totals(products: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({"key": key, "id": ids, "name": names, "gmv": products[column].astype("float64")})
     if "period_start" in products.columns:
         frame = frame.assign(_order=products["period_start"]).sort_values("_order", kind="stable")
-    grouped = frame.groupby("key", sort=True).agg(
-        product_id=("id", "last"), product_name=("name", "last"), gmv=("gmv", lambda v: v.sum(min_count=1)),
-    )
+    groups = frame.groupby("key", sort=True)
+    grouped = pd.DataFrame({
+        "product_id": groups["id"].last(), "product_name": groups["name"].last(), "gmv": groups["gmv"].sum(min_count=1),
+    })
     grouped = grouped.dropna(subset=["gmv"]).sort_values("gmv", ascending=False, kind="stable")
     return grouped.reset_index(drop=True)
 
@@ -686,6 +739,6 @@ def sparkline(series: pd.Series, lang: str = "zh", unit: str = "number", color: 
     if len(last):
         fig.add_trace(go.Scatter(x=[last.index[-1]], y=[last.iloc[-1]], mode="markers", marker={"size": 5, "color": colour},
                                  showlegend=False, hoverinfo="skip"))
-    fig.update_layout(template=TEMPLATE, height=60, margin={"l": 2, "r": 2, "t": 2, "b": 2}, showlegend=False,
+    fig.update_layout(template=TEMPLATE_NAME, height=60, margin={"l": 2, "r": 2, "t": 2, "b": 2}, showlegend=False,
                       hovermode="closest", xaxis={"visible": False}, yaxis={"visible": False})
     return fig
