@@ -7,7 +7,7 @@ from diagnosis.i18n import t
 from diagnosis.ingest import IngestReport
 from diagnosis.merchants import DEMO_ROOT, load_merchant, read_profile
 from diagnosis.schema import get_kind
-from ui.tables import column_config
+from ui.tables import column_config, labelled
 
 state = st.session_state
 lang = state.get("lang", "zh")
@@ -61,5 +61,5 @@ for frame, raw in frames:
             st.caption(report.note_text(note, lang))
         for w in report.warnings[:50]:
             st.text(report.warning_text(w, lang))
-        shown = frame.head(200).rename(columns=lambda c: kind.column_label(c, lang))
+        shown = labelled(frame.head(200), kind, lang)
         st.dataframe(shown, width="stretch", column_config=column_config(kind, frame.columns, lang))

@@ -20,7 +20,7 @@ from diagnosis.ingest import ColumnMapping, IngestReport, ingest
 from diagnosis.merchants import DEMO_ROOT, export_files, read_profile
 from diagnosis.presets import MAX_NAME, PresetNameError, find_preset, read_headers, save_preset, suggest_mapping
 from diagnosis.schema import export_kinds, get_kind, normalise_header
-from ui.tables import column_config
+from ui.tables import column_config, labelled
 from ui.text import plain
 
 TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm"]
@@ -198,7 +198,7 @@ def _show_report(frame: pd.DataFrame, report: IngestReport, by_mapping: bool) ->
     if report.warning_counts:
         _show_warnings(report)
     with st.expander(t("upload.preview", lang, rows=PREVIEW_ROWS)):
-        shown = frame.head(PREVIEW_ROWS).rename(columns=lambda c: kind.column_label(c, lang))
+        shown = labelled(frame.head(PREVIEW_ROWS), kind, lang)
         st.dataframe(shown, width="stretch", column_config=column_config(kind, frame.columns, lang))
 
 

@@ -1,8 +1,22 @@
 """How canonical columns look on screen: rates as percentages, money in yuan, dates without clock time."""
 
+import pandas as pd
 import streamlit as st
 
+from diagnosis.i18n import t
+from diagnosis.ingest import SOURCE_ROW
 from diagnosis.schema import ExportKind
+
+
+def label(kind: ExportKind, column: str, lang: str) -> str:
+    """Display name of a canonical column, including the row number the engine adds."""
+    return t("col.source_row", lang) if column == SOURCE_ROW else kind.column_label(column, lang)
+
+
+def labelled(frame: pd.DataFrame, kind: ExportKind, lang: str) -> pd.DataFrame:
+    """The frame with display names for columns, the file's row number first."""
+    order = [SOURCE_ROW, *(c for c in frame.columns if c != SOURCE_ROW)] if SOURCE_ROW in frame.columns else list(frame.columns)
+    return frame[order].rename(columns=lambda c: label(kind, c, lang))
 
 
 def column_config(kind: ExportKind, columns, lang: str) -> dict:
@@ -12,15 +26,15 @@ def column_config(kind: ExportKind, columns, lang: str) -> dict:
         spec = kind.column_spec(column)
         if spec is None:
             continue
-        label = kind.column_label(column, lang)
+        name = kind.column_label(column, lang)
         if spec.dtype == "ratio":
-            config[label] = st.column_config.NumberColumn(label, format="percent")
+            config[name] = st.column_config.NumberColumn(name, format="percent")
         elif spec.dtype == "money":
-            config[label] = st.column_config.NumberColumn(label, format="¥%.2f")
+            config[name] = st.column_config.NumberColumn(name, format="¥%.2f")
         elif spec.dtype in ("date", "period"):
-            config[label] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+            config[name] = st.column_config.DateColumn(name, format="YYYY-MM-DD")
         elif spec.dtype == "datetime":
-            config[label] = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
+            config[name] = st.column_config.DatetimeColumn(name, format="YYYY-MM-DD HH:mm")
         elif spec.dtype == "count":
-            config[label] = st.column_config.NumberColumn(label, format="localized")
+            config[name] = st.column_config.NumberColumn(name, format="localized")
     return config
