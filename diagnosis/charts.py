@@ -55,7 +55,7 @@ TEMPLATE = go.layout.Template(
 
 # date ticks without month names, so a Chinese chart shows no English
 _DATE_TICKS = [
-    {"dtickrange": [None, 86_400_000], "value": "%m-%d %H:%M"},
+    {"dtickrange": [None, 86_400_000], "value": "%m-%d"},  # the data is daily at the finest
     {"dtickrange": [86_400_000, "M1"], "value": "%Y-%m-%d"},
     {"dtickrange": ["M1", "M12"], "value": "%Y-%m"},
     {"dtickrange": ["M12", None], "value": "%Y"},

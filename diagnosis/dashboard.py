@@ -7,7 +7,7 @@ check exactly what a merchant sees.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 import pandas as pd
@@ -35,10 +35,14 @@ class Views:
     reference_partial: bool = False
 
 
+DEFAULT_DAYS = 30
+
+
 def default_period(span: tuple[date, date]) -> kpis.Period:
-    """The latest calendar month with data (from its first day, or the first data day)."""
+    """The last 30 days with data (fewer when the data is shorter): long enough to smooth weekdays,
+    recent enough to act on."""
     first, last = span
-    return kpis.Period(max(first, last.replace(day=1)), last)
+    return kpis.Period(max(first, last - timedelta(days=DEFAULT_DAYS - 1)), last)
 
 
 def nearby_promotions(span: tuple[date, date]) -> list[kpis.Promotion]:

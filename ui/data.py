@@ -4,7 +4,7 @@ import streamlit as st
 
 from diagnosis import kpis
 from diagnosis.i18n import t
-from diagnosis.merchants import DEMO_ROOT, load_merchant
+from diagnosis.merchants import DEMO_ROOT, load_merchant, read_profile
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -24,5 +24,5 @@ def current_frames() -> tuple[dict, str]:
     slug = state.get("merchant")
     if not slug:
         return {}, ""
-    name = state.get("profile", {}).get("name") or slug
+    name = read_profile(DEMO_ROOT / slug).get(f"name_{lang}", slug)
     return demo_frames(slug), t("dash.source.demo", lang, name=name)
