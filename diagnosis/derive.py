@@ -20,9 +20,11 @@ def _ratio(frame: pd.DataFrame, d: Derivation) -> tuple[np.ndarray, str] | None:
     numerator = frame[num].to_numpy(dtype="float64", na_value=np.nan)
     denominator = frame[den].to_numpy(dtype="float64", na_value=np.nan)
     out = np.full(len(frame), np.nan)
-    np.divide(numerator, denominator, out=out, where=denominator > 0)
-    if d.scale != 1:
-        out *= d.scale
+    with np.errstate(over="ignore", invalid="ignore"):  # absurd inputs (1e308) give inf, made missing below
+        np.divide(numerator, denominator, out=out, where=denominator > 0)
+        if d.scale != 1:
+            out *= d.scale
+    out[~np.isfinite(out)] = np.nan
     formula = f"{num} / {den}" + (f" × {d.scale:g}" if d.scale != 1 else "")
     return out, formula
 
