@@ -11,7 +11,6 @@ import os
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from collections.abc import Mapping
 from datetime import date
 
 import numpy as np
@@ -188,6 +187,7 @@ def _choose_kind(raw: RawTable, filename: str, mapping: ColumnMapping | None) ->
             raise IngestError("mapping_header_missing", file=filename, header=header, headers=shown)
         positions[header] = by_key[normalise_header(header)]
     mapped_fields = set(mapping.columns.values())
+    overrides = {positions[h]: f for h, f in mapping.columns.items()}
     if mapping.kind is not None:
         if mapping.kind not in export_kinds():
             raise IngestError("unknown_kind", file=filename, kind=mapping.kind, known=", ".join(export_kinds()))
@@ -196,13 +196,11 @@ def _choose_kind(raw: RawTable, filename: str, mapping: ColumnMapping | None) ->
         fitting = [k for k in export_kinds().values() if mapped_fields <= {f.field for f in k.fields}]
         if not fitting:
             raise IngestError("mapping_invalid", file=filename, detail=f"no export kind has all of {sorted(mapped_fields)}")
-        overrides = {positions[h]: f for h, f in mapping.columns.items()}
         kind = max(fitting, key=lambda k: _fit_with_mapping(k, raw.headers, overrides))
     known = {f.field for f in kind.fields}
-    for header, field in mapping.columns.items():
+    for field in mapping.columns.values():
         if field not in known:
             raise IngestError("mapping_unknown_field", file=filename, field=field, kind=kind.kind, known=", ".join(sorted(known)))
-    overrides = {positions[h]: f for h, f in mapping.columns.items()}
     matches, _ = match_columns(kind, raw.headers, overrides)
     missing = [g for g in kind.requires if not set(g) & {m.spec.field for m in matches}]
     if missing:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from diagnosis.i18n import t
 from diagnosis.ingest import IngestReport
-from diagnosis.merchants import DEMO_ROOT, load_merchant, read_profile
+from diagnosis.merchants import DEMO_ROOT, load_merchant
 from diagnosis.schema import get_kind
 from ui.tables import column_config, labelled
 
