@@ -23,6 +23,8 @@ _UNITS = {
 
 def missing(v: object) -> bool:
     """None, NaN, infinities or something that is not a number at all."""
+    if isinstance(v, float):  # the common case (numpy float64 too), first: the Real check below is a slow ABC lookup
+        return not math.isfinite(v)
     if v is None or isinstance(v, bool):
         return True
     if not isinstance(v, Real):
@@ -43,11 +45,13 @@ def _large(v: float, lang: str) -> tuple[str, str] | None:
     (9,999.7 → 1万, 99,999,999 → 1亿, 999,999 → 1M), never `10000万` or `1000k`."""
     a = abs(v)
     steps = _LARGE["zh" if lang == "zh" else "en"]
-    chosen = next((i for i, step in enumerate(steps) if a >= step[0]), None)
-    if chosen is None:
-        if round(a) < steps[-1][0]:
-            return None
-        chosen = len(steps) - 1
+    if round(a) < steps[-1][0]:
+        return None
+    # the largest step reached, else the smallest (9,999.7 rounds up into it); a plain loop because charts
+    # format thousands of values and a generator here cost a fifth of each call
+    chosen = 0
+    while chosen < len(steps) - 1 and a < steps[chosen][0]:
+        chosen += 1
     _, divisor, suffix, decimals = steps[chosen]
     scaled = round(a / divisor, decimals)
     if chosen and scaled * divisor >= steps[chosen - 1][0]:
