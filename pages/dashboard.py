@@ -47,8 +47,12 @@ if views.reference_partial:
 for row in range(0, len(views.cards), 5):
     for col, metric_id in zip(st.columns(5), views.cards[row : row + 5]):
         m = defs[metric_id]
+        value = views.comparison.current[metric_id]
         text, colour = delta(views.comparison.pct_change.get(metric_id), m.better)
-        col.metric(m.label(lang), metric(views.comparison.current[metric_id], m.unit, lang), text, delta_color=colour)
+        label = m.label(lang)
+        if m.unit == "score":  # the two experience-score systems must never be read on each other's scale
+            label += f" · {t('chart.scale.5' if value <= 5 else 'chart.scale.100', lang)}"
+        col.metric(label, metric(value, m.unit, lang), text, delta_color=colour)
 
 
 def show(view: str) -> None:

@@ -28,8 +28,14 @@ def test_cards_show_the_engine_values_for_the_default_period():
     values = kpis.compute(frames, period.start, period.end)
     defs = kpis.metric_defs()
     shown = {m.label: m.value for m in at.metric}
-    for metric_id in ("gmv", "orders", "aov", "refund_rate", "experience_score"):
+    for metric_id in ("gmv", "orders", "aov", "refund_rate"):
         assert shown[defs[metric_id].label("zh")] == metric(values[metric_id], defs[metric_id].unit, "zh")
+    assert shown["商家体验分 · 100分制"] == metric(values["experience_score"], "score", "zh")
+
+
+def test_the_old_five_point_score_is_labelled_as_such():
+    at = _run(merchant="apparel_score44", lang="en")
+    assert "Experience score · 5-point" in {m.label for m in at.metric}
 
 
 def test_every_tab_has_content_and_charts_render():
