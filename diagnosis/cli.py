@@ -14,6 +14,7 @@ from pathlib import Path
 
 from diagnosis.errors import IngestError
 from diagnosis.i18n import t
+from diagnosis.profile import CATEGORIES
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
@@ -114,6 +115,52 @@ def _print_ingest(path: str, report, lang: str) -> None:
         print(f"  … {total - shown} more warnings (use --json)")
 
 
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    """Findings for one merchant from several exports of different kinds given together."""
+    from diagnosis import kpis
+    from diagnosis.profile import MerchantProfile
+    from diagnosis.rules import diagnose
+
+    failed: list[str] = []
+    ingested = [(frame, report) for _path, frame, report in ingest_files(args.files, None, args.lang, failed)]
+    if failed or not ingested:
+        return EXIT_BAD_INPUT
+    profile = MerchantProfile(name=args.merchant or Path(args.files[0]).parent.name, category=args.category, gross_margin=args.gross_margin)
+    result = diagnose(kpis.combine(ingested), profile)
+    if args.json:
+        print(json.dumps(_diagnosis_json(result, args.lang), ensure_ascii=False))
+    else:
+        print(f"{result.merchant}: {result.period[0]} → {result.period[1]}, health {result.health_score}/100")
+        for f in result.findings:
+            print(f"  [{f.severity}] {f.code}: {f.evidence[args.lang]}")
+        for s in result.skipped:
+            print(f"  – {s.code}: {s.reason[args.lang]}")
+    return EXIT_OK
+
+
+def _diagnosis_json(result, lang: str) -> dict:
+    return {
+        "merchant": result.merchant,
+        "period": {"start": result.period[0].isoformat(), "end": result.period[1].isoformat()},
+        "health_score": result.health_score,
+        "findings": [
+            {"code": f.code, "severity": f.severity, "metric": f.metric, "value": f.value, "benchmark": f.benchmark,
+             "evidence": f.evidence[lang], "gmv_at_stake": f.gmv_at_stake, "confidence": f.confidence, "source": f.source}
+            for f in result.findings
+        ],
+        "skipped": [{"code": s.code, "reason": s.reason[lang]} for s in result.skipped],
+    }
+
+
+def _margin(text: str) -> float:
+    """Gross margin as 0.4 or 40 (percent); anything else is a usage error."""
+    value = float(text)
+    value = value / 100 if value > 1 else value
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"gross margin must be between 0 and 1 (or 0-100 %), got {text}")
+    return value
+
+
 def cmd_demo_data(args: argparse.Namespace) -> int:
     from diagnosis.demo_data import generate
 
@@ -124,6 +171,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "ingest": (cmd_ingest, "read exports and report what was found"),
+    "diagnose": (cmd_diagnose, "findings with evidence for one merchant's exports"),
     "demo-data": (cmd_demo_data, "write the demo merchants' exports"),
 }
 
@@ -135,6 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--json", action="store_true", help="one JSON object per file and line")
     p.add_argument("--mapping", metavar="MAP.json", help='column mapping {"kind": ..., "columns": {header: field}}')
+    p.add_argument("--lang", choices=("zh", "en"), default="en")
+    p = sub.add_parser("diagnose", help=COMMANDS["diagnose"][1])
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--category", choices=CATEGORIES, default="default")
+    p.add_argument("--gross-margin", type=_margin, default=None, metavar="M", help="0.4 or 40 (%%)")
+    p.add_argument("--merchant", default=None, help="name shown in the result (default: the files' folder)")
     p.add_argument("--lang", choices=("zh", "en"), default="en")
     p = sub.add_parser("demo-data", help=COMMANDS["demo-data"][1])
     p.add_argument("--out", required=True, metavar="DIR")

@@ -36,7 +36,8 @@ def test_every_literal_key_in_the_code_exists():
 def test_every_error_warning_and_note_code_has_a_text():
     code = _code()
     errors = set(re.findall(r"""IngestError\(\s*["'](\w+)["']""", code))
-    warnings = set(re.findall(r"""code=["'](\w+)["']""", code)) | {b.code for bounds in BOUNDS.values() for b in bounds}
+    ingest_code = "\n".join((ROOT / "diagnosis" / name).read_text(encoding="utf-8") for name in ("ingest.py", "readers.py", "values.py"))
+    warnings = set(re.findall(r"""code=["'](\w+)["']""", ingest_code)) | {b.code for bounds in BOUNDS.values() for b in bounds}
     warnings |= {"unparseable", "id_mangled", "totals_row", "bad_row_shape", "duplicate_key"}
     notes = set(re.findall(r"""\{"code": ["'](\w+)["']""", code)) | {"ratio_read_as_percent"}
     missing = [f"error.{c}" for c in errors if f"error.{c}" not in table()]
@@ -51,3 +52,10 @@ def test_no_key_is_defined_twice():
     node = yaml.compose((ROOT / "diagnosis" / "data" / "i18n.yaml").read_text(encoding="utf-8"))
     keys = [k.value for k, _ in node.value]
     assert len(keys) == len(set(keys)), sorted({k for k in keys if keys.count(k) > 1})
+
+
+def test_every_rule_has_an_evidence_sentence():
+    from diagnosis.rules import load_rules
+
+    missing = [code for code in load_rules() if f"rule.{code}.evidence" not in table()]
+    assert not missing, missing

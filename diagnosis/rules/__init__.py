@@ -1,0 +1,171 @@
+"""Diagnosis rules: one small unit per finding code, found through `REGISTRY`.
+
+A rule reads the merchant's KPIs for the period (and its profile and category benchmarks) and returns a
+`Finding` with the numbers that prove it, a `Skip` saying which input it lacked, or None when healthy.
+Adding a rule is adding one module to this package and listing it in `RULE_MODULES`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+from pydantic import BaseModel
+
+from diagnosis import kpis
+from diagnosis.i18n import t
+from diagnosis.profile import MerchantProfile
+from diagnosis.schema import get_kind, load_yaml
+
+Severity = Literal["high", "medium", "low"]
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+class Finding(BaseModel):
+    code: str
+    severity: Severity
+    metric: str
+    value: float
+    benchmark: float
+    evidence: dict[str, str]
+    gmv_at_stake: float | None
+    confidence: float
+    source: str
+
+
+class Skip(BaseModel):
+    code: str
+    reason: dict[str, str]
+
+
+@dataclass
+class Context:
+    """What every rule may read: KPIs over the period, the frames, the profile and its benchmarks."""
+
+    frames: kpis.Frames
+    period: kpis.Period
+    profile: MerchantProfile
+    values: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def days(self) -> int:
+        return self.period.days
+
+    def benchmark(self, key: str) -> tuple[float, str]:
+        entry = benchmarks(self.profile.category)[key]
+        return float(entry["value"]), entry["source"]
+
+    def needs_export(self, code: str, kind: str) -> Skip:
+        title = get_kind(kind).title
+        return Skip(code=code, reason={lang: t("rule.skip.needs_export", lang, export=title.get(lang)) for lang in ("zh", "en")})
+
+    def needs(self, code: str, key: str) -> Skip:
+        return Skip(code=code, reason={lang: t(f"rule.skip.{key}", lang) for lang in ("zh", "en")})
+
+    def evidence(self, code: str, **params: object) -> dict[str, str]:
+        return {lang: t(f"rule.{code}.evidence", lang, **_formatted(params, lang)) for lang in ("zh", "en")}
+
+
+def _formatted(params: dict[str, object], lang: str) -> dict[str, str]:
+    """Numbers in the evidence sentence shaped by a `(value, unit)` pair: money, percentages, scores."""
+    from diagnosis.formatting import metric
+
+    return {k: metric(v[0], v[1], lang) if isinstance(v, tuple) else str(v) for k, v in params.items()}
+
+
+@cache
+def _benchmark_table() -> dict[str, dict]:
+    text = resources.files("diagnosis").joinpath("data", "benchmarks.yaml").read_text(encoding="utf-8")
+    return load_yaml(text)
+
+
+def benchmarks(category: str) -> dict[str, dict]:
+    """The category's thresholds over the defaults (each {value, source, confidence})."""
+    table = _benchmark_table()
+    return {**table["default"], **table.get(category, {})}
+
+
+RuleResult = Finding | Skip | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    check: Callable[[Context], RuleResult]
+    reads: tuple[str, ...]
+
+
+REGISTRY: dict[str, Rule] = {}
+RULE_MODULES = ("experience", "refunds", "basket", "ads", "live")
+
+
+def rule(code: str, reads: tuple[str, ...]):
+    """Register a rule function under its finding code (a stable contract: never rename)."""
+
+    def register(check: Callable[[Context], RuleResult]) -> Callable[[Context], RuleResult]:
+        if code in REGISTRY:
+            raise ValueError(f"rule {code} registered twice")
+        REGISTRY[code] = Rule(code, check, reads)
+        return check
+
+    return register
+
+
+@cache
+def load_rules() -> dict[str, Rule]:
+    for name in RULE_MODULES:
+        importlib.import_module(f"diagnosis.rules.{name}")
+    return REGISTRY
+
+
+def confidence_for_days(days: int, full: int = 28) -> float:
+    """Short data gives less certain findings: full confidence from four weeks on."""
+    return round(min(1.0, max(days, 1) / full), 2)
+
+
+class Diagnosis(BaseModel):
+    merchant: str
+    period: tuple[date, date]
+    health_score: int
+    findings: list[Finding]
+    skipped: list[Skip]
+
+
+HEALTH_PENALTY = {"high": 20, "medium": 10, "low": 4}
+
+
+def health_score(findings: list[Finding]) -> int:
+    """100 minus a penalty per finding (high 20, medium 10, low 4), each scaled by the finding's
+    confidence; never below 0. Documented in docs/diagnosis.md."""
+    penalty = sum(HEALTH_PENALTY[f.severity] * f.confidence for f in findings)
+    return max(0, round(100 - penalty))
+
+
+def diagnose(frames: kpis.Frames, profile: MerchantProfile, period: kpis.Period | None = None) -> Diagnosis:
+    """Run every registered rule; findings sorted by severity, then GMV at stake (largest first)."""
+    span = kpis.data_range(frames)
+    if period is None:
+        if span is None:
+            raise ValueError("no dated data to diagnose")
+        from diagnosis.dashboard import default_period
+
+        period = default_period(span)
+    ctx = Context(frames=frames, period=period, profile=profile, values=kpis.compute(frames, period.start, period.end))
+    findings: list[Finding] = []
+    skipped: list[Skip] = []
+    for code, registered in sorted(load_rules().items()):
+        result = registered.check(ctx)
+        if isinstance(result, Finding):
+            findings.append(result)
+        elif isinstance(result, Skip):
+            skipped.append(result)
+    findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], -(f.gmv_at_stake or 0.0)))
+    return Diagnosis(
+        merchant=profile.name, period=(period.start, period.end), health_score=health_score(findings),
+        findings=findings, skipped=skipped,
+    )

@@ -1,0 +1,40 @@
+"""paid_roi_below_breakeven: ads return less GMV per yuan than the margin can carry.
+
+Break-even ROI = 1 / ((1 − r) × m − r × k) (DOMAIN.md §1.9): m the gross margin (profile), r the refund
+rate, k the unrecoverable cost share on refunded GMV (category benchmark). Whole-domain ROI is compared when
+present (it includes the natural sales the ad pulls), else direct ROI.
+"""
+
+from diagnosis.rules import Context, Finding, confidence_for_days, rule
+
+HIGH_BELOW = 0.8  # an ROI under 80% of break-even loses money on every order
+
+
+@rule("paid_roi_below_breakeven", reads=("ads", "store_daily"))
+def paid_roi_below_breakeven(ctx: Context):
+    metric = next((m for m in ("roi_total", "roi_direct") if m in ctx.values), None)
+    if metric is None:
+        return ctx.needs_export("paid_roi_below_breakeven", "ads")
+    margin = ctx.profile.gross_margin
+    if not margin:
+        return ctx.needs("paid_roi_below_breakeven", "needs_margin")
+    refund = ctx.values.get("refund_rate", 0.0)
+    loss_share, _ = ctx.benchmark("refund_loss_share")
+    base = (1 - refund) * margin - refund * loss_share
+    if base <= 0:
+        return None  # no ROI breaks even: the refund problem is its own finding
+    roi, break_even = ctx.values[metric], 1 / base
+    if roi >= break_even:
+        return None
+    spend = ctx.values.get("ad_spend")
+    at_stake = spend * (1 - roi / break_even) if spend else None  # spend not covered by margin
+    return Finding(
+        code="paid_roi_below_breakeven", severity="high" if roi < HIGH_BELOW * break_even else "medium",
+        metric=metric, value=roi, benchmark=break_even,
+        evidence=ctx.evidence(
+            "paid_roi_below_breakeven", value=(roi, "number"), line=(break_even, "number"),
+            margin=(margin, "ratio"), refund=(refund, "ratio"), at_stake=(at_stake, "yuan"),
+        ),
+        gmv_at_stake=at_stake, confidence=confidence_for_days(ctx.days),
+        source="DOMAIN.md §1.9 break-even ROI = 1/((1−r)m − rk)",
+    )

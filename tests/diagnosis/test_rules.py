@@ -1,0 +1,146 @@
+"""Every rule: a planted problem that triggers it and a near miss that does not; skips name their input."""
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from diagnosis import kpis
+from diagnosis.cli import main
+from diagnosis.merchants import DEMO_ROOT, load_merchant
+from diagnosis.profile import MerchantProfile
+from diagnosis.rules import Finding, Skip, diagnose, health_score, load_rules
+
+DAYS = pd.date_range("2022-08-01", periods=28, freq="D")
+PERIOD = kpis.Period(date(2022, 8, 1), date(2022, 8, 28))
+
+
+def _store(paid=10_000.0, buyers=100.0, refunds=1_000.0) -> pd.DataFrame:
+    n = len(DAYS)
+    return pd.DataFrame({"date": DAYS, "user_pay_amount": paid / n, "gmv": paid / n, "buyer_count": buyers / n,
+                         "refund_amount_paytime": refunds / n})
+
+
+def _experience(score: float) -> pd.DataFrame:
+    return pd.DataFrame({"date": DAYS, "experience_score": score})
+
+
+def _live(watch_min: float, sessions: int = 12) -> pd.DataFrame:
+    starts = pd.date_range("2022-08-01 19:00", periods=sessions, freq="2D")
+    return pd.DataFrame({"live_start_at": starts, "viewer_uv": 1000.0, "avg_watch_min": watch_min, "gmv": 5000.0})
+
+
+def _ads(roi: float, spend: float = 1000.0) -> pd.DataFrame:
+    return pd.DataFrame({"date": DAYS, "ad_spend_total": spend / len(DAYS), "gmv_total": roi * spend / len(DAYS)})
+
+
+def _run(code: str, frames: dict, **profile) -> Finding | Skip | None:
+    from diagnosis.rules import Context
+
+    ctx = Context(frames=frames, period=PERIOD, profile=MerchantProfile(**profile),
+                  values=kpis.compute(frames, PERIOD.start, PERIOD.end))
+    return load_rules()[code].check(ctx)
+
+
+# code -> (planted frames and profile, near-miss frames and profile, expected severity)
+CASES = {
+    "experience_score_low": (({"experience": _experience(4.41)}, {}), ({"experience": _experience(4.72)}, {}), "medium"),
+    "refund_rate_high": (({"store_daily": _store(refunds=5_500)}, {"category": "apparel"}),
+                         ({"store_daily": _store(refunds=2_900)}, {"category": "apparel"}), "high"),
+    "aov_low": (({"store_daily": _store(paid=3_500, buyers=100)}, {"category": "kids"}),
+                ({"store_daily": _store(paid=6_500, buyers=100)}, {"category": "kids"}), "high"),
+    "paid_roi_below_breakeven": (({"ads": _ads(1.99), "store_daily": _store(refunds=3_000)}, {"gross_margin": 0.4}),
+                                 ({"ads": _ads(3.7), "store_daily": _store(refunds=3_000)}, {"gross_margin": 0.4}), "high"),
+    "live_stay_low": (({"live_sessions": _live(0.6)}, {}), ({"live_sessions": _live(1.05)}, {}), "high"),
+}
+
+
+def test_every_registered_rule_has_a_planted_case_and_a_near_miss():
+    assert set(load_rules()) == set(CASES), "add a planted fixture and a near miss for each new rule"
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_planted_problem_triggers(code):
+    (frames, profile), _, severity = CASES[code]
+    result = _run(code, frames, **profile)
+    assert isinstance(result, Finding) and result.code == code
+    assert result.severity == severity
+    assert result.evidence["zh"] and result.evidence["en"] and "{" not in result.evidence["en"]
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_near_miss_does_not(code):
+    _, (frames, profile), _ = CASES[code]
+    assert _run(code, frames, **profile) is None
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_missing_inputs_are_skipped_with_a_reason(code):
+    result = _run(code, {})
+    assert isinstance(result, Skip)
+    assert result.reason["en"].startswith("not checked: needs") and result.reason["zh"].startswith("未检查")
+
+
+def test_the_five_point_and_hundred_point_scales_use_their_own_lines():
+    assert _run("experience_score_low", {"experience": _experience(4.2)}).severity == "high"
+    assert _run("experience_score_low", {"experience": _experience(58)}).severity == "high"
+    assert _run("experience_score_low", {"experience": _experience(65)}).severity == "medium"
+    assert _run("experience_score_low", {"experience": _experience(82)}) is None
+
+
+def test_break_even_uses_margin_refunds_and_the_category_loss_share():
+    frames = {"ads": _ads(3.7), "store_daily": _store(refunds=3_000)}
+    assert _run("paid_roi_below_breakeven", frames, gross_margin=0.4) is None  # 1 / (0.7 × 0.4) = 3.57 ≤ 3.7
+    apparel = _run("paid_roi_below_breakeven", frames, gross_margin=0.4, category="apparel")
+    assert apparel.benchmark == pytest.approx(1 / (0.7 * 0.4 - 0.3 * 0.05))  # 3.77: apparel loses return freight
+    assert apparel.severity == "medium"
+    assert _run("paid_roi_below_breakeven", frames).reason["en"].endswith("gross margin in the merchant profile")
+
+
+def test_a_healthy_merchant_has_no_high_findings_and_a_high_score():
+    frames = {"store_daily": _store(paid=12_000, buyers=100, refunds=500), "experience": _experience(92),
+              "live_sessions": _live(2.5), "ads": _ads(5.0)}
+    result = diagnose(frames, MerchantProfile(category="apparel", gross_margin=0.5), PERIOD)
+    assert [f.severity for f in result.findings if f.severity == "high"] == []
+    assert result.health_score == 100
+
+
+def test_findings_are_sorted_by_severity_then_money_at_stake():
+    frames = {"store_daily": _store(paid=3_000, buyers=100, refunds=1_000), "experience": _experience(65)}
+    result = diagnose(frames, MerchantProfile(category="kids"), PERIOD)
+    severities = [f.severity for f in result.findings]
+    assert severities == sorted(severities, key=["high", "medium", "low"].index)
+    assert result.health_score == health_score(result.findings)
+
+
+@pytest.mark.parametrize("slug, code", [
+    ("apparel_score44", "experience_score_low"),
+    ("menswear_paid", "paid_roi_below_breakeven"),
+    ("kidsgoods_lowaov", "aov_low"),
+    ("apparel_score44", "refund_rate_high"),
+])
+def test_demo_archetypes_get_their_findings(slug, code):
+    data = load_merchant(DEMO_ROOT / slug)
+    result = diagnose(kpis.combine(data.frames), MerchantProfile.from_merchant_json(data.profile))
+    assert code in {f.code for f in result.findings}
+
+
+def test_cli_json_contract(capsys):
+    files = [str(p) for p in sorted((DEMO_ROOT / "menswear_paid").iterdir()) if p.suffix in (".csv", ".xlsx")]
+    assert main(["diagnose", "--json", "--category", "apparel", "--gross-margin", "40", *files]) == 0
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"merchant", "period", "health_score", "findings", "skipped"}
+    assert set(out["period"]) == {"start", "end"}
+    first = out["findings"][0]
+    assert {"code", "severity", "metric", "value", "benchmark", "evidence", "gmv_at_stake"} <= set(first)
+    assert first["code"] == "paid_roi_below_breakeven" and first["severity"] == "high"
+
+
+def test_cli_bad_file_is_exit_2_without_traceback(tmp_path, capsys):
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(b"\x00\x01" * 500)
+    assert main(["diagnose", str(junk)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {junk}: ") and "Traceback" not in err
