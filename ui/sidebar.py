@@ -51,7 +51,11 @@ def init_state() -> None:
     if merchants and state.get("merchant") not in merchants:
         state.merchant = merchants[0]
         _load_demo_profile()
-    state.setdefault("profile", MerchantProfile().model_dump())
+    if "profile" not in state:
+        if state.get("merchant"):
+            _load_demo_profile()
+        else:
+            state.profile = MerchantProfile().model_dump()
 
 
 def render() -> None:

@@ -1,0 +1,57 @@
+"""Diagnosis page: health score, findings with their evidence and threshold, checks that could not run,
+and the benchmark table in use for the merchant's category."""
+
+import pandas as pd
+import streamlit as st
+
+from diagnosis import charts, kpis
+from diagnosis.i18n import t
+from diagnosis.profile import MerchantProfile
+from diagnosis.rules import benchmarks, diagnose
+from ui.data import current_frames
+from ui.text import plain
+
+SEVERITY_ICON = {"high": ":material/error:", "medium": ":material/warning:", "low": ":material/info:"}
+
+state = st.session_state
+lang = state.get("lang", "zh")
+st.title(t("diag.title", lang))
+frames, source = current_frames()
+if not frames or kpis.data_range(frames) is None:
+    st.info(t("dash.no_data", lang))
+    st.stop()
+profile = MerchantProfile.model_validate(state.get("profile", {}))
+result = diagnose(frames, profile)
+st.caption(t("diag.period", lang, source=source, start=result.period[0], end=result.period[1]))
+
+cols = st.columns([1, 3])
+cols[0].metric(t("diag.health", lang), f"{result.health_score}/100")
+cols[1].caption(t("diag.health_help", lang))
+
+defs = kpis.metric_defs()
+metric_of = {"experience_score": "experience_score", "refund_rate": "refund_rate", "aov": "aov",
+             "roi_total": "roi_total", "roi_direct": "roi_direct", "avg_watch_min": "avg_watch_min"}
+if not result.findings:
+    st.success(t("diag.none", lang))
+for finding in result.findings:
+    m = defs[metric_of.get(finding.metric, finding.metric)]
+    with st.container(border=True):
+        st.markdown(f"{SEVERITY_ICON[finding.severity]} **{t(f'severity.{finding.severity}', lang)}** · `{finding.code}`")
+        st.write(plain(finding.evidence[lang]))
+        st.plotly_chart(
+            charts.finding_bar(m.label(lang), finding.value, finding.benchmark, m.unit, m.better == "up", lang),
+            key=f"finding_{finding.code}",
+        )
+        st.caption(t("diag.source", lang, source=finding.source, confidence=f"{finding.confidence:.0%}"))
+
+if result.skipped:
+    st.subheader(t("diag.skipped", lang))
+    for skip in result.skipped:
+        st.caption(f"`{skip.code}` — {skip.reason[lang]}")
+
+with st.expander(t("diag.benchmarks", lang, category=t(f"category.{profile.category}", lang))):
+    table = pd.DataFrame(
+        [{t("diag.col.key", lang): key, t("diag.col.value", lang): entry["value"], t("diag.col.source", lang): entry["source"],
+          t("diag.col.confidence", lang): entry["confidence"]} for key, entry in benchmarks(profile.category).items()]
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
