@@ -158,8 +158,8 @@ def diagnose(frames: kpis.Frames, profile: MerchantProfile, period: kpis.Period 
     ctx = Context(frames=frames, period=period, profile=profile, values=kpis.compute(frames, period.start, period.end))
     findings: list[Finding] = []
     skipped: list[Skip] = []
-    for code, registered in sorted(load_rules().items()):
-        result = registered.check(ctx)
+    for code in sorted(load_rules()):
+        result = load_rules()[code].check(ctx)
         if isinstance(result, Finding):
             findings.append(result)
         elif isinstance(result, Skip):
