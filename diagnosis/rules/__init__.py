@@ -60,6 +60,21 @@ class Context:
         entry = benchmarks(self.profile.category)[key]
         return float(entry["value"]), entry["source"]
 
+    def grade(self, value: float, warn_key: str, alarm_key: str, worse: Literal["above", "below"]) -> tuple[Severity, float, str] | None:
+        """(severity, the line crossed, its source) for a value past the warning line, or None when fine:
+        `high` past the alarm line, `medium` past the warning line."""
+        warn, warn_source = self.benchmark(warn_key)
+        alarm, alarm_source = self.benchmark(alarm_key)
+
+        def past(line: float) -> bool:
+            return value > line if worse == "above" else value < line
+
+        if past(alarm):
+            return "high", alarm, alarm_source
+        if past(warn):
+            return "medium", warn, warn_source
+        return None
+
     def needs_export(self, code: str, kind: str) -> Skip:
         title = get_kind(kind).title
         return Skip(code=code, reason={lang: t("rule.skip.needs_export", lang, export=title.get(lang)) for lang in ("zh", "en")})

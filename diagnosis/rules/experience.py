@@ -9,11 +9,10 @@ def experience_score_low(ctx: Context):
     if score is None:
         return ctx.needs_export("experience_score_low", "experience")
     scale = "5" if score <= 5 else "100"
-    alarm, alarm_source = ctx.benchmark(f"experience_score_{scale}_alarm")
-    warn, warn_source = ctx.benchmark(f"experience_score_{scale}_warn")
-    if score >= warn:
+    graded = ctx.grade(score, f"experience_score_{scale}_warn", f"experience_score_{scale}_alarm", worse="below")
+    if graded is None:
         return None
-    severity, line, source = ("high", alarm, alarm_source) if score < alarm else ("medium", warn, warn_source)
+    severity, line, source = graded
     return Finding(
         code="experience_score_low", severity=severity, metric="experience_score", value=score, benchmark=line,
         evidence=ctx.evidence("experience_score_low", value=(score, "score"), line=(line, "score"), scale=scale),

@@ -10,11 +10,10 @@ def live_stay_low(ctx: Context):
     watch = ctx.values.get("avg_watch_min")
     if watch is None:
         return ctx.needs_export("live_stay_low", "live_sessions")
-    alarm, alarm_source = ctx.benchmark("live_watch_alarm_min")
-    warn, warn_source = ctx.benchmark("live_watch_warn_min")
-    if watch >= warn:
+    graded = ctx.grade(watch, "live_watch_warn_min", "live_watch_alarm_min", worse="below")
+    if graded is None:
         return None
-    severity, line, source = ("high", alarm, alarm_source) if watch < alarm else ("medium", warn, warn_source)
+    severity, line, source = graded
     sessions = ctx.values.get("live_sessions", 0)
     return Finding(
         code="live_stay_low", severity=severity, metric="avg_watch_min", value=watch, benchmark=line,

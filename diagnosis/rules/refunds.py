@@ -8,11 +8,11 @@ def refund_rate_high(ctx: Context):
     rate = ctx.values.get("refund_rate")
     if rate is None:
         return ctx.needs_export("refund_rate_high", "store_daily")
-    warn, warn_source = ctx.benchmark("refund_rate_warn")
-    alarm, alarm_source = ctx.benchmark("refund_rate_alarm")
-    if rate <= warn:
+    graded = ctx.grade(rate, "refund_rate_warn", "refund_rate_alarm", worse="above")
+    if graded is None:
         return None
-    severity, line, source = ("high", alarm, alarm_source) if rate > alarm else ("medium", warn, warn_source)
+    severity, line, source = graded
+    warn, _ = ctx.benchmark("refund_rate_warn")
     paid = ctx.values.get("paid_amount") or ctx.values.get("gmv")
     at_stake = (rate - warn) * paid if paid else None  # refunds above the warning level, in yuan
     return Finding(
