@@ -25,9 +25,17 @@ def _experience(score: float) -> pd.DataFrame:
     return pd.DataFrame({"date": DAYS, "experience_score": score})
 
 
-def _live(watch_min: float, sessions: int = 12) -> pd.DataFrame:
+def _live(watch_min: float = 2.0, sessions: int = 12, interact: float = 100.0, peak: float = 30.0, buyers: float = 20.0) -> pd.DataFrame:
     starts = pd.date_range("2022-08-01 19:00", periods=sessions, freq="2D")
-    return pd.DataFrame({"live_start_at": starts, "viewer_uv": 1000.0, "avg_watch_min": watch_min, "gmv": 5000.0})
+    return pd.DataFrame({"live_start_at": starts, "viewer_uv": 1000.0, "avg_watch_min": watch_min, "gmv": 5000.0,
+                         "interact_uv": interact, "peak_online": peak, "avg_online": 20.0, "buyer_count": buyers})
+
+
+def _two_periods(before: dict, after: dict) -> pd.DataFrame:
+    """Daily store rows for 4 Jul - 28 Aug 2022: the previous period, then the diagnosed one."""
+    days = pd.date_range("2022-07-04", "2022-08-28", freq="D")
+    rows = [before if day < pd.Timestamp("2022-08-01") else after for day in days]
+    return pd.DataFrame({"date": days, **{k: [r[k] for r in rows] for k in before}})
 
 
 def _ads(roi: float, spend: float = 1000.0) -> pd.DataFrame:
@@ -52,7 +60,28 @@ CASES = {
     "paid_roi_below_breakeven": (({"ads": _ads(1.99), "store_daily": _store(refunds=3_000)}, {"gross_margin": 0.4}),
                                  ({"ads": _ads(3.7), "store_daily": _store(refunds=3_000)}, {"gross_margin": 0.4}), "high"),
     "live_stay_low": (({"live_sessions": _live(0.6)}, {}), ({"live_sessions": _live(1.05)}, {}), "high"),
+    "live_interaction_low": (({"live_sessions": _live(interact=40)}, {}), ({"live_sessions": _live(interact=55)}, {}), "medium"),
+    "live_peak_not_retained": (({"live_sessions": _live(peak=65)}, {}), ({"live_sessions": _live(peak=38)}, {}), "high"),
+    "live_conversion_low": (({"live_sessions": _live(buyers=8)}, {}), ({"live_sessions": _live(buyers=11)}, {}), "medium"),
+    "paid_dependency_high": (({"store_daily": _store().assign(ad_gmv=10_000 * 0.75 / 28)}, {}),
+                             ({"store_daily": _store().assign(ad_gmv=10_000 * 0.45 / 28)}, {}), "high"),
+    "gmv_decline": (({"store_daily": _two_periods({"gmv": 1000.0}, {"gmv": 550.0})}, {}),
+                    ({"store_daily": _two_periods({"gmv": 1000.0}, {"gmv": 850.0})}, {}), "high"),
+    "traffic_decline": (({"store_daily": _two_periods({"gmv": 100.0, "product_impr_uv": 1000.0}, {"gmv": 100.0, "product_impr_uv": 700.0})}, {}),
+                        ({"store_daily": _two_periods({"gmv": 100.0, "product_impr_uv": 1000.0}, {"gmv": 100.0, "product_impr_uv": 900.0})}, {}), "medium"),
 }
+
+
+def test_a_fall_after_a_promotion_is_not_called_a_decline():
+    days = pd.date_range("2022-08-05", "2022-09-30", freq="D")  # previous period holds 818, the current one none
+    frame = pd.DataFrame({"date": days, "gmv": [1000.0 if d < pd.Timestamp("2022-09-03") else 300.0 for d in days]})
+    from diagnosis.rules import Context
+
+    period = kpis.Period(date(2022, 9, 3), date(2022, 9, 30))
+    ctx = Context(frames={"store_daily": frame}, period=period, profile=MerchantProfile(),
+                  values=kpis.compute({"store_daily": frame}, period.start, period.end))
+    result = load_rules()["gmv_decline"].check(ctx)
+    assert isinstance(result, Skip) and "promotion" in result.reason["en"]
 
 
 def test_every_registered_rule_has_a_planted_case_and_a_near_miss():
