@@ -116,7 +116,7 @@ class Rule:
 
 
 REGISTRY: dict[str, Rule] = {}
-RULE_MODULES = ("experience", "refunds", "basket", "ads", "live", "live_room", "trends")
+RULE_MODULES = ("experience", "refunds", "basket", "ads", "live", "live_room", "trends", "products")
 
 
 def rule(code: str, reads: tuple[str, ...]):

@@ -31,6 +31,21 @@ def _live(watch_min: float = 2.0, sessions: int = 12, interact: float = 100.0, p
                          "interact_uv": interact, "peak_online": peak, "avg_online": 20.0, "buyer_count": buyers})
 
 
+def _products(gmv: list[float], orders: list[float] | None = None, stock: list[float] | None = None,
+              units: list[float] | None = None, quality: float | None = None) -> pd.DataFrame:
+    n = len(gmv)
+    frame = pd.DataFrame({
+        "period_start": pd.Timestamp("2022-08-01"), "period_end": pd.Timestamp("2022-08-28"),
+        "product_id": [f"34000000000000{i:05d}" for i in range(n)], "gmv": gmv,
+        "order_count": orders if orders is not None else [10.0] * n,
+    })
+    if stock is not None:
+        frame["stock_qty"], frame["item_count"] = stock, units
+    if quality is not None:
+        frame["quality_return_rate"] = quality
+    return frame
+
+
 def _two_periods(before: dict, after: dict) -> pd.DataFrame:
     """Daily store rows for 4 Jul - 28 Aug 2022: the previous period, then the diagnosed one."""
     days = pd.date_range("2022-07-04", "2022-08-28", freq="D")
@@ -65,6 +80,14 @@ CASES = {
     "live_conversion_low": (({"live_sessions": _live(buyers=8)}, {}), ({"live_sessions": _live(buyers=11)}, {}), "medium"),
     "paid_dependency_high": (({"store_daily": _store().assign(ad_gmv=10_000 * 0.75 / 28)}, {}),
                              ({"store_daily": _store().assign(ad_gmv=10_000 * 0.45 / 28)}, {}), "high"),
+    "quality_return_high": (({"experience": _experience(88).assign(xp_quality_return_rate=0.052)}, {}),
+                            ({"experience": _experience(88).assign(xp_quality_return_rate=0.028)}, {}), "high"),
+    "sku_concentration": (({"products": _products([700.0, 100.0, 100.0, 100.0])}, {}),
+                          ({"products": _products([550.0, 150.0, 150.0, 150.0])}, {}), "medium"),
+    "sku_sprawl": (({"products": _products([10.0] * 30, orders=[1.0] * 22 + [20.0] * 8)}, {}),
+                   ({"products": _products([10.0] * 30, orders=[1.0] * 14 + [20.0] * 16)}, {}), "high"),
+    "stockout_risk": (({"products": _products([100.0] * 10, stock=[10.0] * 6 + [500.0] * 4, units=[56.0] * 10)}, {}),
+                      ({"products": _products([100.0] * 10, stock=[10.0] * 2 + [500.0] * 8, units=[56.0] * 10)}, {}), "high"),
     "gmv_decline": (({"store_daily": _two_periods({"gmv": 1000.0}, {"gmv": 550.0})}, {}),
                     ({"store_daily": _two_periods({"gmv": 1000.0}, {"gmv": 850.0})}, {}), "high"),
     "traffic_decline": (({"store_daily": _two_periods({"gmv": 100.0, "product_impr_uv": 1000.0}, {"gmv": 100.0, "product_impr_uv": 700.0})}, {}),
@@ -147,6 +170,11 @@ def test_findings_are_sorted_by_severity_then_money_at_stake():
     ("menswear_paid", "paid_roi_below_breakeven"),
     ("kidsgoods_lowaov", "aov_low"),
     ("apparel_score44", "refund_rate_high"),
+    ("apparel_score44", "quality_return_high"),
+    ("apparel_score44", "sku_sprawl"),
+    ("kidsgoods_lowaov", "stockout_risk"),
+    ("kidsgoods_lowaov", "sku_sprawl"),
+    ("menswear_paid", "paid_dependency_high"),
 ])
 def test_demo_archetypes_get_their_findings(slug, code):
     data = load_merchant(DEMO_ROOT / slug)
