@@ -778,13 +778,13 @@ def finding_bar(label: str, value: float, threshold: float, unit: str, bad_below
     """One horizontal bar for a finding's metric with its threshold as a line: red on the wrong side."""
     wrong = value < threshold if bad_below else value > threshold
     colour = BAD if wrong else GOOD
-    high = max(value, threshold) * 1.25 or 1.0
+    low, high = min(0.0, value, threshold) * 1.25, max(0.0, value, threshold) * 1.25 or 1.0
     traces = [{
         "type": "bar", "orientation": "h", "x": [value], "y": [safe_text(label)], "marker": {"color": colour},
         "text": [fmt.metric(value, unit, lang)], "textposition": "auto", "hoverinfo": "skip", "showlegend": False,
     }]
     layout = _layout("") | {"height": 130, "margin": {"l": 8, "r": 8, "t": 26, "b": 24},
-                            "xaxis": {"range": [0, high], "showgrid": False, "tickformat": ".0%" if unit == "ratio" else None},
+                            "xaxis": {"range": [low, high], "showgrid": False, "tickformat": ".0%" if unit == "ratio" else None},
                             "yaxis": {"visible": False}}
     _decorate(layout, [_rule("x", threshold, _level_line("alarm"), t("chart.finding.threshold", lang, value=fmt.metric(threshold, unit, lang)),
                              {"size": 11, "color": BAD}, "top right")])

@@ -28,18 +28,15 @@ cols = st.columns([1, 3])
 cols[0].metric(t("diag.health", lang), f"{result.health_score}/100")
 cols[1].caption(t("diag.health_help", lang))
 
-defs = kpis.metric_defs()
-metric_of = {"experience_score": "experience_score", "refund_rate": "refund_rate", "aov": "aov",
-             "roi_total": "roi_total", "roi_direct": "roi_direct", "avg_watch_min": "avg_watch_min"}
 if not result.findings:
     st.success(t("diag.none", lang))
 for finding in result.findings:
-    m = defs[metric_of.get(finding.metric, finding.metric)]
+    title = t(f"rule.{finding.code}.title", lang)
     with st.container(border=True):
-        st.markdown(f"{SEVERITY_ICON[finding.severity]} **{t(f'severity.{finding.severity}', lang)}** · `{finding.code}`")
+        st.markdown(f"{SEVERITY_ICON[finding.severity]} **{t(f'severity.{finding.severity}', lang)} · {title}** `{finding.code}`")
         st.write(plain(finding.evidence[lang]))
         st.plotly_chart(
-            charts.finding_bar(m.label(lang), finding.value, finding.benchmark, m.unit, m.better == "up", lang),
+            charts.finding_bar(title, finding.value, finding.benchmark, finding.unit, finding.worse == "below", lang),
             key=f"finding_{finding.code}",
         )
         st.caption(t("diag.source", lang, source=finding.source, confidence=f"{finding.confidence:.0%}"))

@@ -57,5 +57,5 @@ def test_no_key_is_defined_twice():
 def test_every_rule_has_an_evidence_sentence():
     from diagnosis.rules import load_rules
 
-    missing = [code for code in load_rules() if f"rule.{code}.evidence" not in table()]
+    missing = [key for code in load_rules() for key in (f"rule.{code}.evidence", f"rule.{code}.title") if key not in table()]
     assert not missing, missing

@@ -32,6 +32,8 @@ class Finding(BaseModel):
     metric: str
     value: float
     benchmark: float
+    unit: str
+    worse: Literal["above", "below"]
     evidence: dict[str, str]
     gmv_at_stake: float | None
     confidence: float

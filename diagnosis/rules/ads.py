@@ -30,7 +30,7 @@ def paid_roi_below_breakeven(ctx: Context):
     at_stake = spend * (1 - roi / break_even) if spend else None  # spend not covered by margin
     return Finding(
         code="paid_roi_below_breakeven", severity="high" if roi < HIGH_BELOW * break_even else "medium",
-        metric=metric, value=roi, benchmark=break_even,
+        metric=metric, value=roi, benchmark=break_even, unit="number", worse="below",
         evidence=ctx.evidence(
             "paid_roi_below_breakeven", value=(roi, "number"), line=(break_even, "number"),
             margin=(margin, "ratio"), refund=(refund, "ratio"), at_stake=(at_stake, "yuan"),

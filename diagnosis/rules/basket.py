@@ -17,7 +17,7 @@ def aov_low(ctx: Context):
     buyers = ctx.values.get("buyers")
     at_stake = (MEDIUM_BELOW * median - aov) * buyers if buyers else None  # lifting baskets to 80% of the median
     return Finding(
-        code="aov_low", severity=severity, metric="aov", value=aov, benchmark=median,
+        code="aov_low", severity=severity, metric="aov", value=aov, benchmark=median, unit="yuan", worse="below",
         evidence=ctx.evidence("aov_low", value=(aov, "yuan"), median=(median, "yuan"), share=(aov / median, "ratio")),
         gmv_at_stake=at_stake, confidence=confidence_for_days(ctx.days), source=source,
     )

@@ -15,6 +15,7 @@ def experience_score_low(ctx: Context):
     severity, line, source = graded
     return Finding(
         code="experience_score_low", severity=severity, metric="experience_score", value=score, benchmark=line,
+        unit="score", worse="below",
         evidence=ctx.evidence("experience_score_low", value=(score, "score"), line=(line, "score"), scale=scale),
         gmv_at_stake=None, confidence=confidence_for_days(ctx.days), source=source,
     )

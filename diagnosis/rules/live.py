@@ -16,7 +16,7 @@ def live_stay_low(ctx: Context):
     severity, line, source = graded
     sessions = ctx.values.get("live_sessions", 0)
     return Finding(
-        code="live_stay_low", severity=severity, metric="avg_watch_min", value=watch, benchmark=line,
+        code="live_stay_low", severity=severity, metric="avg_watch_min", value=watch, benchmark=line, unit="min", worse="below",
         evidence=ctx.evidence("live_stay_low", value=f"{watch * 60:.0f}", line=f"{line * 60:.0f}", sessions=int(sessions)),
         gmv_at_stake=None, confidence=round(min(1.0, sessions / FULL_CONFIDENCE_SESSIONS), 2), source=source,
     )

@@ -15,7 +15,7 @@ def _live_finding(ctx: Context, code: str, metric: str, unit: str, warn_key: str
     severity, line, source = graded
     sessions = ctx.values.get("live_sessions", 0)
     return Finding(
-        code=code, severity=severity, metric=metric, value=value, benchmark=line,
+        code=code, severity=severity, metric=metric, value=value, benchmark=line, unit=unit, worse=worse,
         evidence=ctx.evidence(code, value=(value, unit), line=(line, unit), sessions=int(sessions)),
         gmv_at_stake=None, confidence=round(min(1.0, sessions / FULL_CONFIDENCE_SESSIONS), 2), source=source,
     )

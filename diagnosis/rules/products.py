@@ -30,7 +30,7 @@ def _finding(ctx: Context, code: str, metric: str, value: float, warn: str, alar
         return None
     severity, line, source = graded
     return Finding(
-        code=code, severity=severity, metric=metric, value=value, benchmark=line,
+        code=code, severity=severity, metric=metric, value=value, benchmark=line, unit="ratio", worse=worse,
         evidence=ctx.evidence(code, value=(value, "ratio"), line=(line, "ratio"), **params),
         gmv_at_stake=None, confidence=confidence_for_days(ctx.days), source=source,
     )

@@ -16,7 +16,7 @@ def refund_rate_high(ctx: Context):
     paid = ctx.values.get("paid_amount") or ctx.values.get("gmv")
     at_stake = (rate - warn) * paid if paid else None  # refunds above the warning level, in yuan
     return Finding(
-        code="refund_rate_high", severity=severity, metric="refund_rate", value=rate, benchmark=line,
+        code="refund_rate_high", severity=severity, metric="refund_rate", value=rate, benchmark=line, unit="ratio", worse="above",
         evidence=ctx.evidence("refund_rate_high", value=(rate, "ratio"), line=(line, "ratio"), at_stake=(at_stake, "yuan")),
         gmv_at_stake=at_stake, confidence=confidence_for_days(ctx.days), source=source,
     )

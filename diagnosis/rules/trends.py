@@ -25,7 +25,7 @@ def _decline(ctx: Context, code: str, metric: str):
     gmv_before = kpis.compute(ctx.frames, before.start, before.end, ["gmv"]).get("gmv")
     at_stake = gmv_before - ctx.values["gmv"] if gmv_before and "gmv" in ctx.values else None
     return Finding(
-        code=code, severity=severity, metric=metric, value=change, benchmark=line,
+        code=code, severity=severity, metric=metric, value=change, benchmark=line, unit="ratio", worse="below",
         evidence=ctx.evidence(code, value=(ctx.values[metric], kpis.metric_defs()[metric].unit), previous=(previous, kpis.metric_defs()[metric].unit),
                               change=(change, "ratio")),
         gmv_at_stake=at_stake, confidence=confidence_for_days(ctx.days), source=source,
@@ -52,7 +52,7 @@ def paid_dependency_high(ctx: Context):
         return None
     severity, line, source = graded
     return Finding(
-        code="paid_dependency_high", severity=severity, metric="ad_share", value=share, benchmark=line,
+        code="paid_dependency_high", severity=severity, metric="ad_share", value=share, benchmark=line, unit="ratio", worse="above",
         evidence=ctx.evidence("paid_dependency_high", value=(share, "ratio"), line=(line, "ratio")),
         gmv_at_stake=None, confidence=confidence_for_days(ctx.days), source=source,
     )
