@@ -784,7 +784,7 @@ def finding_bar(label: str, value: float, threshold: float, unit: str, bad_below
         "text": [fmt.metric(value, unit, lang)], "textposition": "auto", "hoverinfo": "skip", "showlegend": False,
     }]
     layout = _layout("") | {"height": 130, "margin": {"l": 8, "r": 8, "t": 26, "b": 24},
-                            "xaxis": {"range": [low, high], "showgrid": False, "tickformat": ".0%" if unit == "ratio" else None},
+                            "xaxis": {"range": [low, high], "showgrid": False, "tickformat": (".1%" if high < 0.125 else ".0%") if unit == "ratio" else None},
                             "yaxis": {"visible": False}}
     _decorate(layout, [_rule("x", threshold, _level_line("alarm"), t("chart.finding.threshold", lang, value=fmt.metric(threshold, unit, lang)),
                              {"size": 11, "color": BAD}, "top right")])

@@ -89,10 +89,19 @@ class Context:
 
 
 def _formatted(params: dict[str, object], lang: str) -> dict[str, str]:
-    """Numbers in the evidence sentence shaped by a `(value, unit)` pair: money, percentages, scores."""
-    from diagnosis.formatting import metric
+    """Numbers in the evidence sentence shaped by a `(value, unit)` pair: money, percentages, scores.
+    Small rates get two decimals, so 2.96 % and its 3 % threshold do not both read "3.0%"."""
+    from diagnosis.formatting import metric, pct
 
-    return {k: metric(v[0], v[1], lang) if isinstance(v, tuple) else str(v) for k, v in params.items()}
+    def shape(value: object) -> str:
+        if not isinstance(value, tuple):
+            return str(value)
+        number, unit = value
+        if unit == "ratio" and number is not None and abs(number) < 0.1:
+            return pct(number, 2)
+        return metric(number, unit, lang)
+
+    return {k: shape(v) for k, v in params.items()}
 
 
 @cache
