@@ -127,7 +127,7 @@ class Rule:
 
 
 REGISTRY: dict[str, Rule] = {}
-RULE_MODULES = ("experience", "refunds", "basket", "ads", "live", "live_room", "trends", "products")
+RULE_MODULES = ("experience", "refunds", "basket", "ads", "live", "live_room", "trends", "products", "growth")
 
 
 def rule(code: str, reads: tuple[str, ...]):

@@ -56,3 +56,8 @@ def paid_dependency_high(ctx: Context):
         evidence=ctx.evidence("paid_dependency_high", value=(share, "ratio"), line=(line, "ratio")),
         gmv_at_stake=None, confidence=confidence_for_days(ctx.days), source=source,
     )
+
+
+@rule("conversion_drop", reads=("store_daily",))
+def conversion_drop(ctx: Context):
+    return _decline(ctx, "conversion_drop", "click_to_pay")

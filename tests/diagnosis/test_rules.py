@@ -46,6 +46,11 @@ def _products(gmv: list[float], orders: list[float] | None = None, stock: list[f
     return frame
 
 
+def _videos(count: int) -> pd.DataFrame:
+    published = pd.date_range("2022-08-01 12:00", "2022-08-28 12:00", periods=count)
+    return pd.DataFrame({"publish_time": published, "video_id": [str(i) for i in range(count)], "video_plays": 1000.0})
+
+
 def _two_periods(before: dict, after: dict) -> pd.DataFrame:
     """Daily store rows for 4 Jul - 28 Aug 2022: the previous period, then the diagnosed one."""
     days = pd.date_range("2022-07-04", "2022-08-28", freq="D")
@@ -88,6 +93,15 @@ CASES = {
                    ({"products": _products([10.0] * 30, orders=[1.0] * 14 + [20.0] * 16)}, {}), "high"),
     "stockout_risk": (({"products": _products([100.0] * 10, stock=[10.0] * 6 + [500.0] * 4, units=[56.0] * 10)}, {}),
                       ({"products": _products([100.0] * 10, stock=[10.0] * 2 + [500.0] * 8, units=[56.0] * 10)}, {}), "high"),
+    "conversion_low": (({"store_daily": _store().assign(product_click_uv=4000 / 28)}, {}),
+                       ({"store_daily": _store().assign(product_click_uv=1900 / 28)}, {}), "high"),
+    "conversion_drop": (({"store_daily": _two_periods({"gmv": 100.0, "buyer_count": 10.0, "product_click_uv": 100.0},
+                                                      {"gmv": 100.0, "buyer_count": 7.0, "product_click_uv": 100.0})}, {}),
+                        ({"store_daily": _two_periods({"gmv": 100.0, "buyer_count": 10.0, "product_click_uv": 100.0},
+                                                      {"gmv": 100.0, "buyer_count": 9.0, "product_click_uv": 100.0})}, {}), "medium"),
+    "short_video_weak": (({"videos": _videos(6)}, {}), ({"videos": _videos(30)}, {}), "high"),
+    "cold_start": (({"live_sessions": _live(sessions=6).assign(viewer_uv=300.0)}, {}),
+                   ({"live_sessions": _live(sessions=12).assign(viewer_uv=600.0)}, {}), "medium"),
     "gmv_decline": (({"store_daily": _two_periods({"gmv": 1000.0}, {"gmv": 550.0})}, {}),
                     ({"store_daily": _two_periods({"gmv": 1000.0}, {"gmv": 850.0})}, {}), "high"),
     "traffic_decline": (({"store_daily": _two_periods({"gmv": 100.0, "product_impr_uv": 1000.0}, {"gmv": 100.0, "product_impr_uv": 700.0})}, {}),
@@ -175,6 +189,7 @@ def test_findings_are_sorted_by_severity_then_money_at_stake():
     ("kidsgoods_lowaov", "stockout_risk"),
     ("kidsgoods_lowaov", "sku_sprawl"),
     ("menswear_paid", "paid_dependency_high"),
+    ("apparel_score44", "short_video_weak"),
 ])
 def test_demo_archetypes_get_their_findings(slug, code):
     data = load_merchant(DEMO_ROOT / slug)
@@ -201,3 +216,10 @@ def test_cli_bad_file_is_exit_2_without_traceback(tmp_path, capsys):
     assert main(["diagnose", str(junk)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {junk}: ") and "Traceback" not in err
+
+
+def test_the_cold_start_merchant_is_in_cold_start_before_it_went_live():
+    data = load_merchant(DEMO_ROOT / "used3c_coldstart")
+    frames = kpis.combine(data.frames)
+    june = diagnose(frames, MerchantProfile.from_merchant_json(data.profile), kpis.Period(date(2022, 6, 1), date(2022, 6, 30)))
+    assert "cold_start" in {f.code for f in june.findings}
