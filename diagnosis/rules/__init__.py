@@ -127,7 +127,7 @@ class Rule:
 
 
 REGISTRY: dict[str, Rule] = {}
-RULE_MODULES = ("experience", "refunds", "basket", "ads", "live", "live_room", "trends", "products", "growth")
+RULE_MODULES = ("experience", "refunds", "basket", "ads", "live", "live_room", "trends", "products", "growth", "promotion")
 
 
 def rule(code: str, reads: tuple[str, ...]):

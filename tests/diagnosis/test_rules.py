@@ -51,6 +51,16 @@ def _videos(count: int) -> pd.DataFrame:
     return pd.DataFrame({"publish_time": published, "video_id": [str(i) for i in range(count)], "video_plays": 1000.0})
 
 
+def _warmup_videos(earlier: int, recent: int) -> pd.DataFrame:
+    """Videos in the fortnight before and the last fortnight of July 2022 (818 starts on 6 August)."""
+    stamps = [*pd.date_range("2022-07-04 12:00", "2022-07-17 12:00", periods=earlier),
+              *pd.date_range("2022-07-18 12:00", "2022-07-31 12:00", periods=recent)]
+    return pd.DataFrame({"publish_time": stamps, "video_id": [str(i) for i in range(len(stamps))], "video_plays": 100.0})
+
+
+JULY = kpis.Period(date(2022, 7, 4), date(2022, 7, 31))
+
+
 def _two_periods(before: dict, after: dict) -> pd.DataFrame:
     """Daily store rows for 4 Jul - 28 Aug 2022: the previous period, then the diagnosed one."""
     days = pd.date_range("2022-07-04", "2022-08-28", freq="D")
@@ -62,11 +72,11 @@ def _ads(roi: float, spend: float = 1000.0) -> pd.DataFrame:
     return pd.DataFrame({"date": DAYS, "ad_spend_total": spend / len(DAYS), "gmv_total": roi * spend / len(DAYS)})
 
 
-def _run(code: str, frames: dict, **profile) -> Finding | Skip | None:
+def _run(code: str, frames: dict, period: kpis.Period = PERIOD, **profile) -> Finding | Skip | None:
     from diagnosis.rules import Context
 
-    ctx = Context(frames=frames, period=PERIOD, profile=MerchantProfile(**profile),
-                  values=kpis.compute(frames, PERIOD.start, PERIOD.end))
+    ctx = Context(frames=frames, period=period, profile=MerchantProfile(**profile),
+                  values=kpis.compute(frames, period.start, period.end))
     return load_rules()[code].check(ctx)
 
 
@@ -102,6 +112,8 @@ CASES = {
     "short_video_weak": (({"videos": _videos(6)}, {}), ({"videos": _videos(30)}, {}), "high"),
     "cold_start": (({"live_sessions": _live(sessions=6).assign(viewer_uv=300.0)}, {}),
                    ({"live_sessions": _live(sessions=12).assign(viewer_uv=600.0)}, {}), "medium"),
+    "promo_unprepared": (({"videos": _warmup_videos(20, 20)}, {"period": JULY}),
+                         ({"videos": _warmup_videos(20, 40)}, {"period": JULY}), "high"),
     "gmv_decline": (({"store_daily": _two_periods({"gmv": 1000.0}, {"gmv": 550.0})}, {}),
                     ({"store_daily": _two_periods({"gmv": 1000.0}, {"gmv": 850.0})}, {}), "high"),
     "traffic_decline": (({"store_daily": _two_periods({"gmv": 100.0, "product_impr_uv": 1000.0}, {"gmv": 100.0, "product_impr_uv": 700.0})}, {}),
@@ -142,7 +154,8 @@ def test_near_miss_does_not(code):
 
 @pytest.mark.parametrize("code", sorted(CASES))
 def test_missing_inputs_are_skipped_with_a_reason(code):
-    result = _run(code, {})
+    _, (_, near_miss_profile), _ = CASES[code]
+    result = _run(code, {}, period=near_miss_profile.get("period", PERIOD))
     assert isinstance(result, Skip)
     assert result.reason["en"].startswith("not checked: needs") and result.reason["zh"].startswith("未检查")
 
@@ -190,6 +203,7 @@ def test_findings_are_sorted_by_severity_then_money_at_stake():
     ("kidsgoods_lowaov", "sku_sprawl"),
     ("menswear_paid", "paid_dependency_high"),
     ("apparel_score44", "short_video_weak"),
+    ("kidswear_818", "promo_unprepared"),
 ])
 def test_demo_archetypes_get_their_findings(slug, code):
     data = load_merchant(DEMO_ROOT / slug)
@@ -223,3 +237,7 @@ def test_the_cold_start_merchant_is_in_cold_start_before_it_went_live():
     frames = kpis.combine(data.frames)
     june = diagnose(frames, MerchantProfile.from_merchant_json(data.profile), kpis.Period(date(2022, 6, 1), date(2022, 6, 30)))
     assert "cold_start" in {f.code for f in june.findings}
+
+
+def test_no_promotion_ahead_means_nothing_to_prepare():
+    assert _run("promo_unprepared", {"videos": _warmup_videos(20, 20)}) is None  # after 28 Aug the next is Double 11
