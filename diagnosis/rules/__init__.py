@@ -77,6 +77,22 @@ class Context:
             return "medium", warn, warn_source
         return None
 
+    def level_finding(
+        self, code: str, metric: str, value: float, unit: str, warn_key: str, alarm_key: str,
+        worse: Literal["above", "below"], confidence: float, gmv_at_stake: float | None = None, **evidence: object,
+    ) -> Finding | None:
+        """The finding for a value past its category's warning or alarm line (None when it is fine);
+        `evidence` fills the rule's sentence, with `value` and `line` added in the metric's unit."""
+        graded = self.grade(value, warn_key, alarm_key, worse)
+        if graded is None:
+            return None
+        severity, line, source = graded
+        evidence = {"value": (value, unit), "line": (line, unit), **evidence}
+        return Finding(
+            code=code, severity=severity, metric=metric, value=value, benchmark=line, unit=unit, worse=worse,
+            evidence=self.evidence(code, **evidence), gmv_at_stake=gmv_at_stake, confidence=confidence, source=source,
+        )
+
     def needs_export(self, code: str, kind: str) -> Skip:
         title = get_kind(kind).title
         return Skip(code=code, reason={lang: t("rule.skip.needs_export", lang, export=title.get(lang)) for lang in ("zh", "en")})
@@ -127,7 +143,7 @@ class Rule:
 
 
 REGISTRY: dict[str, Rule] = {}
-RULE_MODULES = ("experience", "refunds", "basket", "ads", "live", "live_room", "trends", "products", "growth", "promotion")
+RULE_MODULES = ("experience", "refunds", "basket", "ads", "live_room", "trends", "products", "growth", "promotion")
 
 
 def rule(code: str, reads: tuple[str, ...]):

@@ -8,16 +8,12 @@ def conversion_low(ctx: Context):
     rate = ctx.values.get("click_to_pay")
     if rate is None:
         return ctx.needs_export("conversion_low", "store_daily")
-    graded = ctx.grade(rate, "click_to_pay_warn", "click_to_pay_alarm", worse="below")
-    if graded is None:
-        return None
-    severity, line, source = graded
+    line, _ = ctx.benchmark("click_to_pay_warn")
     paid, visitors = ctx.values.get("paid_amount") or ctx.values.get("gmv"), ctx.values.get("visitors")
     at_stake = paid * (line / rate - 1) if paid and rate > 0 else None  # the same visitors converting at the line
-    return Finding(
-        code="conversion_low", severity=severity, metric="click_to_pay", value=rate, benchmark=line, unit="ratio", worse="below",
-        evidence=ctx.evidence("conversion_low", value=(rate, "ratio"), line=(line, "ratio"), visitors=(visitors, "count")),
-        gmv_at_stake=at_stake, confidence=confidence_for_days(ctx.days), source=source,
+    return ctx.level_finding(
+        "conversion_low", "click_to_pay", rate, "ratio", "click_to_pay_warn", "click_to_pay_alarm", "below",
+        confidence_for_days(ctx.days), at_stake, visitors=(visitors, "count"),
     )
 
 

@@ -1,24 +1,25 @@
-"""Live-room rules read from the session list: interaction, traffic retention, conversion."""
+"""Live-room rules read from the session list: stay, interaction, traffic retention, conversion."""
 
-from diagnosis.rules import Context, Finding, rule
+from diagnosis.rules import Context, rule
 
 FULL_CONFIDENCE_SESSIONS = 10
 
 
-def _live_finding(ctx: Context, code: str, metric: str, unit: str, warn_key: str, alarm_key: str, worse: str):
+def _live_finding(ctx: Context, code: str, metric: str, unit: str, warn_key: str, alarm_key: str, worse: str, **evidence):
     value = ctx.values.get(metric)
     if value is None:
         return ctx.needs_export(code, "live_sessions")
-    graded = ctx.grade(value, warn_key, alarm_key, worse=worse)
-    if graded is None:
-        return None
-    severity, line, source = graded
     sessions = ctx.values.get("live_sessions", 0)
-    return Finding(
-        code=code, severity=severity, metric=metric, value=value, benchmark=line, unit=unit, worse=worse,
-        evidence=ctx.evidence(code, value=(value, unit), line=(line, unit), sessions=int(sessions)),
-        gmv_at_stake=None, confidence=round(min(1.0, sessions / FULL_CONFIDENCE_SESSIONS), 2), source=source,
-    )
+    confidence = round(min(1.0, sessions / FULL_CONFIDENCE_SESSIONS), 2)
+    return ctx.level_finding(code, metric, value, unit, warn_key, alarm_key, worse, confidence, sessions=int(sessions), **evidence)
+
+
+@rule("live_stay_low", reads=("live_sessions",))
+def live_stay_low(ctx: Context):
+    """Viewers leave quickly: average watch time under the pass line (shown in seconds)."""
+    watch = ctx.values.get("avg_watch_min")
+    seconds = {} if watch is None else {"seconds": f"{watch * 60:.0f}"}
+    return _live_finding(ctx, "live_stay_low", "avg_watch_min", "min", "live_watch_warn_min", "live_watch_alarm_min", "below", **seconds)
 
 
 @rule("live_interaction_low", reads=("live_sessions",))

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from diagnosis import kpis
-from diagnosis.rules import Context, Finding, confidence_for_days, rule
+from diagnosis.rules import Context, confidence_for_days, rule
 
 MIN_SKUS = 20  # below this a catalogue is too small to call sprawling or concentrated
 IDLE_ORDERS = 2
@@ -25,15 +25,7 @@ def _per_sku(products: pd.DataFrame, column: str) -> pd.Series:
 
 
 def _finding(ctx: Context, code: str, metric: str, value: float, warn: str, alarm: str, worse: str, **params):
-    graded = ctx.grade(value, warn, alarm, worse=worse)
-    if graded is None:
-        return None
-    severity, line, source = graded
-    return Finding(
-        code=code, severity=severity, metric=metric, value=value, benchmark=line, unit="ratio", worse=worse,
-        evidence=ctx.evidence(code, value=(value, "ratio"), line=(line, "ratio"), **params),
-        gmv_at_stake=None, confidence=confidence_for_days(ctx.days), source=source,
-    )
+    return ctx.level_finding(code, metric, value, "ratio", warn, alarm, worse, confidence_for_days(ctx.days), **params)
 
 
 @rule("quality_return_high", reads=("experience", "products"))

@@ -47,15 +47,8 @@ def paid_dependency_high(ctx: Context):
     share = ctx.values.get("ad_share")
     if share is None:
         return ctx.needs_export("paid_dependency_high", "store_daily")
-    graded = ctx.grade(share, "paid_share_warn", "paid_share_alarm", worse="above")
-    if graded is None:
-        return None
-    severity, line, source = graded
-    return Finding(
-        code="paid_dependency_high", severity=severity, metric="ad_share", value=share, benchmark=line, unit="ratio", worse="above",
-        evidence=ctx.evidence("paid_dependency_high", value=(share, "ratio"), line=(line, "ratio")),
-        gmv_at_stake=None, confidence=confidence_for_days(ctx.days), source=source,
-    )
+    return ctx.level_finding("paid_dependency_high", "ad_share", share, "ratio", "paid_share_warn", "paid_share_alarm", "above",
+                             confidence_for_days(ctx.days))
 
 
 @rule("conversion_drop", reads=("store_daily",))
