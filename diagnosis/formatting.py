@@ -65,33 +65,28 @@ def _sign(v: float, body: str = "1") -> str:
     return "-" if v < 0 and body.strip("0.,") else ""
 
 
-def money(v: object, lang: str = "zh") -> str:
-    """Yuan: zh `¥1.25万` / `¥1.2亿`, en `¥12.5k` / `¥1.2M`; `¥3,200` below 10,000; cents under ¥100."""
+def _amount(v: object, lang: str, prefix: str, small_decimals: int) -> str:
+    """A signed amount with 万/亿 (k/M) from 10,000 on; below 100, `small_decimals` when not whole."""
     if missing(v):
         return DASH
     v = float(v)
     large = _large(v, lang)
     if large is not None:
-        return f"{_sign(v)}¥{large[0]}{large[1]}"
+        return f"{_sign(v)}{prefix}{large[0]}{large[1]}"
     a = abs(v)
-    if a < 100 and round(a, 2) != round(a):
-        body = f"{a:,.2f}"
-    else:
-        body = f"{round(a):,.0f}"
-    return f"{_sign(v, body)}¥{body}"
+    whole = round(a, small_decimals) == round(a)
+    body = f"{a:,.{small_decimals}f}" if a < 100 and not whole else f"{round(a):,.0f}"
+    return f"{_sign(v, body)}{prefix}{body}"
+
+
+def money(v: object, lang: str = "zh") -> str:
+    """Yuan: zh `¥1.25万` / `¥1.2亿`, en `¥12.5k` / `¥1.2M`; `¥3,200` below 10,000; cents under ¥100."""
+    return _amount(v, lang, "¥", 2)
 
 
 def count(v: object, lang: str = "zh") -> str:
     """People, orders, sessions: `3,200`, zh `1.23万` / en `12.3k`; one decimal for small averages."""
-    if missing(v):
-        return DASH
-    v = float(v)
-    large = _large(v, lang)
-    if large is not None:
-        return f"{_sign(v)}{large[0]}{large[1]}"
-    a = abs(v)
-    body = f"{a:,.1f}" if a < 100 and round(a, 1) != round(a) else f"{round(a):,.0f}"
-    return f"{_sign(v, body)}{body}"
+    return _amount(v, lang, "", 1)
 
 
 def pct(v: object, digits: int = 1, signed: bool = False) -> str:
