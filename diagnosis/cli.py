@@ -169,10 +169,17 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_cases(args: argparse.Namespace) -> int:
+    from knowledge.cli import cmd_cases as run
+
+    return run(args)
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "ingest": (cmd_ingest, "read exports and report what was found"),
     "diagnose": (cmd_diagnose, "findings with evidence for one merchant's exports"),
     "demo-data": (cmd_demo_data, "write the demo merchants' exports"),
+    "cases": (cmd_cases, "search, show, index and validate the methodology case library"),
 }
 
 
@@ -194,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo-data", help=COMMANDS["demo-data"][1])
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--seed", type=int, default=20220818)
+    from knowledge.cli import add_arguments
+
+    add_arguments(sub.add_parser("cases", help=COMMANDS["cases"][1]))
     return parser
 
 

@@ -22,6 +22,7 @@ from diagnosis.i18n import t
 from diagnosis.ingest import ColumnMapping
 from diagnosis.readers import read_text_table, read_xlsx_table, sniff_format
 from diagnosis.schema import get_kind, normalise_header
+from diagnosis.settings import data_home
 
 MAX_NAME = 60
 # Path separators plus what Windows refuses in a file name: the preset name *is* the file name.
@@ -52,7 +53,7 @@ class Preset(BaseModel):
 
 def presets_dir() -> Path:
     """Read at each call, so a changed BELTDOCTOR_HOME (tests, a second shop) takes effect at once."""
-    return Path(os.environ.get("BELTDOCTOR_HOME", ".beltdoctor")) / "presets"
+    return data_home() / "presets"
 
 
 def headers_signature(headers: list[str]) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -43,3 +44,9 @@ def get(name: str) -> float:
         except ValueError:
             pass
     return setting.default
+
+
+def data_home() -> Path:
+    """Where BeltDoctor keeps its data (`BELTDOCTOR_HOME`, default `./.beltdoctor`); read at each call so tests
+    and a second shop can point elsewhere at once."""
+    return Path(os.environ.get("BELTDOCTOR_HOME", ".beltdoctor"))
