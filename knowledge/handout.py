@@ -30,7 +30,7 @@ def case_blocks(case: Case, lang: str) -> list:
             (t("cases.kind", lang), t(f"cases.kind.{case.kind}", lang)),
             (t("cases.provider", lang), case.provider[lang]),
             (t("cases.merchant", lang), case.merchant[lang]),
-            (t("cases.category", lang), t(f"category.{case.category}", lang)),
+            (t("cases.category", lang), t("cases.general", lang) if case.category == "default" else t(f"category.{case.category}", lang)),
             (t("cases.belt", lang), case.industry_belt[lang]),
             (t("cases.stage", lang), t(f"stage.{case.stage}", lang)),
             (t("cases.pain_points", lang), "、".join(t(f"rule.{c}.title", lang) for c in case.pain_points) if lang == "zh"

@@ -19,7 +19,7 @@ def excerpt(case: Case, terms: list[str], lang: str, limit: int = 2) -> list[lis
     terms = sorted({t for t in terms if t.strip()}, key=len, reverse=True)
     if not terms:
         return []
-    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    pattern = re.compile("|".join(_term_pattern(t) for t in terms), re.IGNORECASE)
     scored = []
     for order, name in enumerate(SECTIONS):
         for sentence in sentences(case.section(name, lang)):
@@ -36,5 +36,26 @@ def excerpt(case: Case, terms: list[str], lang: str, limit: int = 2) -> list[lis
             last = m.end()
         if last < len(sentence):
             parts.append((sentence[last:], False))
-        pieces.append(parts)
+        pieces.append(_merged(parts))
     return pieces
+
+
+def _term_pattern(term: str) -> str:
+    """English terms match whole words (a stem also covers its endings: lose -> loses); Chinese anywhere."""
+    if term.isascii():
+        return rf"(?<![a-z0-9]){re.escape(term)}[a-z]*"
+    return re.escape(term)
+
+
+def _merged(parts: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """Neighbouring matches separated only by spaces or hyphens become one mark ('break-even', not 'break', 'even')."""
+    out: list[tuple[str, bool]] = []
+    for text, matched in parts:
+        if matched and len(out) >= 2 and out[-1][0].strip(" -") == "" and out[-2][1]:
+            gap = out.pop()[0]
+            out[-1] = (out[-1][0] + gap + text, True)
+        elif matched and out and out[-1][1]:
+            out[-1] = (out[-1][0] + text, True)
+        else:
+            out.append((text, matched))
+    return out

@@ -8,6 +8,7 @@ from diagnosis import charts, kpis
 from diagnosis.i18n import t
 from diagnosis.profile import MerchantProfile
 from diagnosis.rules import benchmarks, diagnose
+from ui.cases import case_index
 from ui.data import current_frames
 from ui.text import plain
 
@@ -15,6 +16,20 @@ SEVERITY_ICON = {"high": ":material/error:", "medium": ":material/warning:", "lo
 
 state = st.session_state
 lang = state.get("lang", "zh")
+
+
+def _related_cases(code: str) -> None:
+    """The library's best cases for this finding; a click opens the case card in the Case Library."""
+    hits = case_index().cases_for(code, profile.category, profile.stage, k=3)
+    if not hits:
+        return
+    st.markdown(f"**{t('diag.cases', lang)}**")
+    for hit in hits:
+        label = f"{hit.case.title(lang)} · {t(f'cases.kind.{hit.case.kind}', lang)}"
+        if st.button(label, key=f"case_{code}_{hit.case.id}", type="tertiary", icon=":material/menu_book:"):
+            state.case_open = hit.case.id
+            state.case_view = "detail"
+            st.switch_page("pages/cases.py")
 st.title(t("diag.title", lang))
 frames, source = current_frames()
 if not frames or kpis.data_range(frames) is None:
@@ -40,6 +55,7 @@ for finding in result.findings:
             key=f"finding_{finding.code}",
         )
         st.caption(t("diag.source", lang, source=finding.source, confidence=f"{finding.confidence:.0%}"))
+        _related_cases(finding.code)
 
 if result.skipped:
     st.subheader(t("diag.skipped", lang))

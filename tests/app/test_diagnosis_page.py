@@ -36,3 +36,13 @@ def test_english_text():
     at = _page("kidsgoods_lowaov", "en")
     assert at.title[0].value == "Store diagnosis"
     assert any("AOV" in m.value for m in at.markdown)
+
+
+def test_each_finding_offers_cases_that_open_in_the_library():
+    at = _page("kidsgoods_lowaov", "en")
+    buttons = [b for b in at.button if b.key and b.key.startswith("case_aov_low_")]
+    assert buttons, "the low-AOV finding lists cases"
+    case_id = buttons[0].key.removeprefix("case_aov_low_")
+    buttons[0].click().run()
+    assert at.session_state["case_open"] == case_id and at.session_state["case_view"] == "detail"
+    assert any("Lessons" in m.value for m in at.markdown)

@@ -117,3 +117,27 @@ def test_upload_then_dashboard_in_both_languages(server):
         page.screenshot(path=str(ARTIFACTS / "dashboard_en.png"), full_page=True)
         browser.close()
     (ARTIFACTS / "browser_timings.json").write_text(json.dumps({"cold_start_to_first_chart_s": round(cold_start, 2)}))
+
+
+def test_case_library_search_in_both_languages(server):
+    url, _ = server
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1300})
+        page.goto(url + "/")
+        page.get_by_role("link", name="案例库").click()
+        box = page.get_by_label("搜索案例")
+        box.wait_for(timeout=90_000)
+        box.fill("直播间留不住人")
+        box.press("Enter")
+        page.get_by_text("对应问题：直播间留不住人").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "cases_zh.png"), full_page=True)
+
+        page.get_by_text("English").first.click()
+        box = page.get_by_label("Search cases")
+        box.wait_for(timeout=30_000)
+        box.fill("ads lose money, ROI below break-even")
+        box.press("Enter")
+        page.get_by_text("pain point: Ads below break-even").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "cases_en.png"), full_page=True)
+        browser.close()
