@@ -14,7 +14,7 @@ from pathlib import Path
 
 from diagnosis.errors import IngestError
 from diagnosis.i18n import t
-from diagnosis.profile import CATEGORIES
+from diagnosis.profile import CATEGORIES, STAGES
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
@@ -169,6 +169,80 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _expand_folders(paths: list[str], lang: str) -> tuple[list[str], dict]:
+    """A merchant folder stands for its export files, and its merchant.json supplies the profile."""
+    from diagnosis.merchants import export_files, read_profile
+    from diagnosis.profile import MerchantProfile
+
+    files, profile = [], {}
+    for path in paths:
+        folder = Path(path)
+        if folder.is_dir():
+            files += [str(p) for p in export_files(folder)]
+            if (folder / "merchant.json").exists():
+                profile = MerchantProfile.from_merchant_json(read_profile(folder), lang).model_dump()
+        else:
+            files.append(path)
+    return files, profile
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """A diagnosis and action plan citing library cases; the LLM when configured, else (or on failure) offline."""
+    from diagnosis import kpis
+    from diagnosis.plan.context import build_context
+    from diagnosis.plan.drafters import make_plan
+    from diagnosis.plan.export import FORMATS, export, plan_document
+    from diagnosis.plan.llm import LlmSettings
+    from diagnosis.profile import MerchantProfile
+    from knowledge.cli import open_index
+
+    fmt = Path(args.out).suffix.lower().lstrip(".") if args.out else None
+    if fmt is not None and fmt not in FORMATS:
+        _error(args.out, f"unknown output format '.{fmt}'; use one of {', '.join('.' + f for f in FORMATS)}")
+        return EXIT_BAD_INPUT
+    files, folder_profile = _expand_folders(args.files, args.lang)
+    failed: list[str] = []
+    ingested = [(frame, report) for _path, frame, report in ingest_files(files, None, args.lang, failed)]
+    if failed or not ingested:
+        return EXIT_BAD_INPUT
+    frames = kpis.combine(ingested)
+    if kpis.data_range(frames) is None:
+        _error(args.files[0], t("error.no_dates", args.lang))
+        return EXIT_BAD_INPUT
+    profile = MerchantProfile.model_validate({
+        "name": Path(files[0]).resolve().parent.name, **folder_profile,
+        **{k: v for k, v in {"name": args.merchant, "category": args.category, "gross_margin": args.gross_margin,
+                             "stage": args.stage}.items() if v is not None},
+    })
+    index = open_index()
+    context = build_context(frames, profile, args.lang, index)
+    settings = None if args.offline else LlmSettings.from_env()
+
+    def progress(chars: int) -> None:
+        print(f"\r{t('plan.progress', args.lang, chars=chars)}", end="", file=sys.stderr, flush=True)
+
+    result = make_plan(context, set(index.cases), "llm" if settings else "offline", settings, None if args.json else progress)
+    if settings and not args.json:
+        print(file=sys.stderr)
+    if result.fallback_reason:
+        print(t("plan.fallback_note", args.lang, reason=result.fallback_reason), file=sys.stderr)
+    if fmt is not None:
+        try:
+            Path(args.out).write_bytes(export(result, context, fmt, index.cases))
+        except OSError as exc:
+            _error(args.out, exc.strerror or str(exc))
+            return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(result.as_json(args.lang), ensure_ascii=False))
+    elif fmt is None:
+        from diagnosis.documents import to_markdown
+
+        print(to_markdown(plan_document(result, context, index.cases, charts=False)), end="")
+    else:
+        print(t("plan.written", args.lang, path=args.out, drafter=result.drafter, n=len(result.plan.actions)))
+    return EXIT_OK
+
+
 def cmd_cases(args: argparse.Namespace) -> int:
     from knowledge.cli import cmd_cases as run
 
@@ -179,6 +253,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "ingest": (cmd_ingest, "read exports and report what was found"),
     "diagnose": (cmd_diagnose, "findings with evidence for one merchant's exports"),
     "demo-data": (cmd_demo_data, "write the demo merchants' exports"),
+    "plan": (cmd_plan, "a diagnosis and action plan citing methodology cases (LLM or offline)"),
     "cases": (cmd_cases, "search, show, index and validate the methodology case library"),
 }
 
@@ -198,6 +273,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gross-margin", type=_margin, default=None, metavar="M", help="0.4 or 40 (%%)")
     p.add_argument("--merchant", default=None, help="name shown in the result (default: the files' folder)")
     p.add_argument("--lang", choices=("zh", "en"), default="en")
+    p = sub.add_parser("plan", help=COMMANDS["plan"][1])
+    p.add_argument("files", nargs="+", metavar="FILE", help="export files, or a merchant folder (exports + merchant.json)")
+    p.add_argument("--offline", action="store_true", help="never call an LLM, even when one is configured")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.add_argument("--category", choices=CATEGORIES, default=None, help="default: the folder's merchant.json, else 'default'")
+    p.add_argument("--gross-margin", type=_margin, default=None, metavar="M", help="0.4 or 40 (%%)")
+    p.add_argument("--stage", choices=STAGES, default=None)
+    p.add_argument("--merchant", default=None, help="name shown in the plan (default: the files' folder)")
+    p.add_argument("--json", action="store_true", help='{"drafter", "fallback_reason", "plan", "problems"}')
+    p.add_argument("--out", metavar="plan.md|.docx|.pdf|.xlsx", default=None)
     p = sub.add_parser("demo-data", help=COMMANDS["demo-data"][1])
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--seed", type=int, default=20220818)

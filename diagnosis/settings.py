@@ -29,6 +29,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("header_scan_rows", 30, "Rows searched from the top of a sheet for the header row."),
     Setting("min_kind_score", 0.12, "Lowest detection score (0-1) at which a file is assigned an export kind."),
     Setting("max_warnings_per_column", 200, "Row-level warnings kept per column and reason (the rest are counted)."),
+    Setting("llm_connect_timeout", 5, "Seconds to connect to the LLM endpoint."),
+    Setting("llm_read_timeout", 60, "Seconds to wait for the LLM's first token (and between bytes of a plain answer)."),
+    Setting("llm_stall_timeout", 20, "Seconds of silence after which a streaming LLM answer counts as stalled."),
+    Setting("llm_deadline", 85, "Seconds after which an LLM plan is abandoned for the offline drafter."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
