@@ -15,5 +15,6 @@ pages = [
     st.Page("pages/cases.py", title=t("page.cases", lang), icon=":material/menu_book:"),
     st.Page("pages/upload.py", title=t("page.upload", lang), icon=":material/upload_file:"),
     st.Page("pages/data.py", title=t("page.data", lang), icon=":material/table_view:"),
+    st.Page("pages/settings.py", title=t("page.settings", lang), icon=":material/settings:"),
 ]
 st.navigation(pages).run()

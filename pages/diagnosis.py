@@ -8,6 +8,8 @@ from diagnosis import charts, kpis
 from diagnosis.i18n import t
 from diagnosis.profile import MerchantProfile
 from diagnosis.rules import benchmarks, diagnose
+from diagnosis.plan.context import build_context
+from ui import plan as plan_section
 from ui.cases import case_index
 from ui.data import current_frames
 from ui.text import plain
@@ -56,6 +58,9 @@ for finding in result.findings:
         )
         st.caption(t("diag.source", lang, source=finding.source, confidence=f"{finding.confidence:.0%}"))
         _related_cases(finding.code)
+
+context = build_context(frames, profile, lang, case_index(), result=result)
+plan_section.render(context, plan_section.plan_key(state.get("merchant"), source, lang, profile.model_dump_json()))
 
 if result.skipped:
     st.subheader(t("diag.skipped", lang))

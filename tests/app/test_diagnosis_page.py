@@ -46,3 +46,53 @@ def test_each_finding_offers_cases_that_open_in_the_library():
     buttons[0].click().run()
     assert at.session_state["case_open"] == case_id and at.session_state["case_view"] == "detail"
     assert any("Lessons" in m.value for m in at.markdown)
+
+
+def _draft(at: AppTest) -> AppTest:
+    button = next(b for b in at.button if b.key and b.key.startswith("draft_"))
+    button.click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_offline_plan_drafts_edits_and_cites(monkeypatch):
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    at = _draft(_page("kidsgoods_lowaov", "en"))
+    text = " ".join(m.value for m in at.markdown)
+    assert "Drafted by the offline drafter" in " ".join(c.value for c in at.caption)
+    assert "Lift AOV" in text.replace("\\", "")
+    title_key = next(t.key for t in at.text_input if t.key and t.key.startswith("edit_title_"))
+    at.text_input(key=title_key).input("Bundles first, our way").run()
+    at.button(key=title_key.replace("edit_title_", "apply_")).click().run()
+    assert "Bundles first, our way" in " ".join(m.value for m in at.markdown).replace("\\", "")
+    downloads = [d.label for d in at.get("download_button")]
+    assert downloads == ["Markdown", "Word", "PDF", "Actions (Excel)"]
+    cite = next(b for b in at.button if b.key and b.key.startswith("cite_"))
+    cite.click().run()
+    assert at.session_state["case_view"] == "detail"
+
+
+def test_llm_plan_streams_and_preview_shows_the_data(monkeypatch):
+    from diagnosis.plan.offline import draft_offline
+    from tests.fake_openai import FakeOpenAI, Reply
+
+    at = _page("menswear_paid", "zh")
+    with FakeOpenAI() as fake:
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
+        at.run()
+        assert any("将要发送的内容" in e.label for e in at.expander)
+        code = " ".join(c.value for c in at.code)
+        assert '<data name="findings">' in code and "paid_roi_below_breakeven" in code
+        from diagnosis.merchants import DEMO_ROOT, read_profile
+        from diagnosis.plan.context import build_context
+        from ui.cases import case_index
+
+        profile = MerchantProfile.from_merchant_json(read_profile(DEMO_ROOT / "menswear_paid"), "zh")
+        context = build_context(demo_frames("menswear_paid"), profile, "zh", case_index())
+        plan = draft_offline(context).model_copy(update={"summary": "模型写的结论。"})
+        fake.script(Reply(plan.model_dump_json(), chunk_size=300))
+        _draft(at)
+        assert fake.requests and fake.requests[0]["stream"] is True
+    assert "模型写的结论。" in " ".join(m.value for m in at.markdown)
+    assert "起草：大模型起草" in " ".join(c.value for c in at.caption)

@@ -1,0 +1,38 @@
+"""LLM configuration for the app: environment first, then Streamlit secrets, then the Settings page's choices
+for this session (endpoint, model, profile). The key is only ever read from the environment or secrets."""
+
+import os
+
+import streamlit as st
+
+from diagnosis.plan.llm import LlmSettings, profile_for
+
+KEYS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "BELTDOCTOR_LLM_MODEL", "BELTDOCTOR_LLM_PROFILE")
+
+
+def _secrets() -> dict[str, str]:
+    try:
+        return {k: str(st.secrets[k]) for k in KEYS if k in st.secrets}
+    except (FileNotFoundError, KeyError, AttributeError, Exception):  # noqa: BLE001 - no secrets file is normal
+        return {}
+
+
+def configured() -> dict[str, str]:
+    """The merged configuration without the session overrides (what the deployment provides)."""
+    merged = {k: v for k, v in _secrets().items() if v}
+    merged.update({k: os.environ[k] for k in KEYS if os.environ.get(k)})
+    return merged
+
+
+def llm_settings() -> LlmSettings | None:
+    """None when no endpoint is configured anywhere (the offline drafter is then the only choice)."""
+    env = configured()
+    overrides = st.session_state.get("llm_overrides", {})
+    env.update({k: v for k, v in overrides.items() if v})
+    settings = LlmSettings.from_env(env)
+    if settings is None:
+        return None
+    if overrides.get("BELTDOCTOR_LLM_PROFILE") or overrides.get("OPENAI_BASE_URL"):
+        profile = profile_for(settings.base_url, overrides.get("BELTDOCTOR_LLM_PROFILE") or None)
+        settings = LlmSettings(settings.base_url, settings.api_key, env.get("BELTDOCTOR_LLM_MODEL") or profile.default_model, profile)
+    return settings
