@@ -65,6 +65,7 @@ class Document:
     title: str
     subtitle: str = ""
     blocks: list[Block] = field(default_factory=list)
+    lang: str = ""  # "zh" | "en"; empty means guess from the title
 
     def add(self, *blocks: Block) -> Document:
         self.blocks.extend(blocks)

@@ -50,7 +50,7 @@ def case_blocks(case: Case, lang: str) -> list:
 
 
 def handout(cases: list[Case], lang: str, title: str | None = None) -> Document:
-    doc = Document(title or t("cases.handout_title", lang), t("cases.handout_subtitle", lang, n=len(cases)))
+    doc = Document(title or t("cases.handout_title", lang), t("cases.handout_subtitle", lang, n=len(cases)), lang=lang)
     for i, case in enumerate(cases):
         if i:
             doc.add(PageBreak())

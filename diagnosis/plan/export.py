@@ -51,13 +51,11 @@ def _charts(context: PlanContext) -> list[Image]:
     images = []
     if len(context.gmv_daily) >= 2:
         days, values = zip(*context.gmv_daily, strict=True)
-        images.append(Image(export_charts.trend_png(list(days), list(values), t("plan.doc.gmv_chart", lang), "¥", lang),
-                            t("plan.doc.gmv_chart", lang)))
+        images.append(Image(export_charts.trend_png(list(days), list(values), t("plan.doc.gmv_chart", lang), "¥", lang)))
     ratio = [f for f in context.findings if f.unit == "ratio"]
     if ratio:
         rows = [(t(f"rule.{f.code}.title", lang), f.value, f.benchmark) for f in ratio]
-        images.append(Image(export_charts.bars_png(rows, t("plan.doc.findings_chart", lang), lang, percent=True),
-                            t("plan.doc.findings_chart", lang)))
+        images.append(Image(export_charts.bars_png(rows, t("plan.doc.findings_chart", lang), lang, percent=True)))
     return images
 
 
@@ -65,7 +63,8 @@ def plan_document(result: PlanResult, context: PlanContext, library=None, charts
     """`library` (id -> Case) adds a summary of every cited case."""
     plan, lang = result.plan, result.plan.language
     drafter = t(f"plan.drafter.{result.drafter}", lang)
-    doc = Document(t("plan.doc.title", lang, merchant=plan.merchant), t("plan.doc.subtitle", lang, period=plan.period, drafter=drafter))
+    doc = Document(t("plan.doc.title", lang, merchant=plan.merchant), t("plan.doc.subtitle", lang, period=plan.period, drafter=drafter),
+                   lang=lang)
     doc.add(Heading(t("plan.doc.summary", lang)), Paragraph(plan.summary))
     if result.fallback_reason:
         doc.add(Paragraph(t("plan.doc.fallback", lang, reason=result.fallback_reason), "caption"))
