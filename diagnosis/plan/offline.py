@@ -14,7 +14,7 @@ from importlib import resources
 from pydantic import BaseModel, ConfigDict
 
 from diagnosis.formatting import metric as format_metric
-from diagnosis.formatting import money
+from diagnosis.formatting import money, number, pct
 from diagnosis.i18n import t
 from diagnosis.plan.context import PlanContext
 from diagnosis.plan.model import Action, FindingNote, Kpi, Owner, Plan, When
@@ -62,7 +62,13 @@ def _join(lang: str, parts: list[str]) -> str:
 
 
 def _values(finding: Finding, lang: str) -> dict[str, str]:
-    return {"current": format_metric(finding.value, finding.unit, lang), "target": format_metric(finding.benchmark, finding.unit, lang)}
+    """The merchant's value and the target as shown; one more digit when rounding would make them look equal."""
+    current, target = format_metric(finding.value, finding.unit, lang), format_metric(finding.benchmark, finding.unit, lang)
+    if current == target and finding.unit == "ratio":
+        current, target = pct(finding.value, 2), pct(finding.benchmark, 2)
+    elif current == target:
+        current, target = number(finding.value, 3), number(finding.benchmark, 3)
+    return {"current": current, "target": target}
 
 
 def _when(template: Template, finding: Finding, context: PlanContext) -> str:

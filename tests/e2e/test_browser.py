@@ -141,3 +141,21 @@ def test_case_library_search_in_both_languages(server):
         page.get_by_text("pain point: Ads below break-even").first.wait_for(timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "cases_en.png"), full_page=True)
         browser.close()
+
+
+def test_plan_drafted_in_the_browser_in_both_languages(server):
+    url, _ = server
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page.goto(url + "/")
+        page.get_by_role("link", name="诊断").click()
+        page.get_by_role("button", name="起草方案").click(timeout=90_000)
+        page.get_by_text("起草：离线起草").first.wait_for(timeout=60_000)
+        page.get_by_role("button", name="PDF").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "plan_zh.png"), full_page=True)
+        page.get_by_text("English").first.click()
+        page.get_by_role("button", name="Draft plan").click(timeout=60_000)
+        page.get_by_text("Drafted by the offline drafter").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "plan_en.png"), full_page=True)
+        browser.close()
