@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from diagnosis.schema import load_yaml
 from knowledge.schema import LANGUAGE_HEADINGS, SECTION_HEADINGS, SECTIONS, Body, Case
 
 CASES_DIR = Path(__file__).parent / "cases"
@@ -106,7 +107,7 @@ def parse_case(text: str, file: str = "<case>") -> Case:
     if not match:
         raise CaseError(file, ["no YAML front matter: the file must start with '---', the fields, and '---'"])
     try:
-        meta = yaml.safe_load(match.group(1))
+        meta = load_yaml(match.group(1))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" at line {mark.line + 2}" if mark else ""
@@ -167,8 +168,12 @@ def validate_library(root: Path | None = None) -> list[CaseError]:
     return errors
 
 
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def _yaml_value(value: object) -> str:
-    return yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, width=10_000, sort_keys=False).strip().removesuffix("\n...")
+    text = yaml.dump(value, Dumper=_DUMPER, allow_unicode=True, default_flow_style=True, width=10_000, sort_keys=False)
+    return text.strip().removesuffix("\n...").strip()
 
 
 def render_case(case: Case) -> str:

@@ -8,6 +8,7 @@ domain terms of the thesaurus are added to jieba's dictionary so 投产比 or �
 from __future__ import annotations
 
 import logging
+import os
 import re
 from functools import cache
 
@@ -59,7 +60,23 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+PARALLEL_FROM = 1500
+
+
 def tokenize_many(texts: list[str]) -> list[list[str]]:
+    """Many documents at once; large corpora are split over worker processes (jieba is single-threaded)."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(texts) < PARALLEL_FROM or workers < 2:
+        return [tokenize(t) for t in texts]
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunk = -(-len(texts) // (workers * 4))
+    with ProcessPoolExecutor(workers) as pool:
+        parts = pool.map(_tokenize_chunk, [texts[i:i + chunk] for i in range(0, len(texts), chunk)])
+        return [tokens for part in parts for tokens in part]
+
+
+def _tokenize_chunk(texts: list[str]) -> list[list[str]]:
     return [tokenize(t) for t in texts]
 
 

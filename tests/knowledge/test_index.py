@@ -180,3 +180,14 @@ def test_dense_leg_through_an_openai_compatible_endpoint_is_fused(tmp_path, embe
     assert hits and any(w.kind == "dense" for h in hits for w in h.why_matched)
     assert "live_stay_low" in hits[0].case.pain_points
     assert server.requests[-1] == 1
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [Filters(category="kids"), Filters(pain_point="aov_low", kind="playbook"), Filters(channel="supply_chain", stage="growth"),
+     Filters(category="digital", pain_point="cold_start", channel="live")],
+)
+def test_in_memory_filters_agree_with_chroma(built_index, filters):
+    mask = built_index._allowed(filters)
+    in_memory = {cid for cid, keep in zip(built_index.lexical.ids, mask, strict=True) if keep}
+    assert in_memory == built_index.matching_ids(filters) and in_memory
