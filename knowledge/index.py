@@ -171,6 +171,17 @@ class CaseIndex:
             index.refresh()
         return index
 
+    @classmethod
+    def in_memory(cls, library: Iterable[Case]) -> CaseIndex:
+        """BM25 over `library` with no Chroma behind it: for worker processes of a batch, which only rank cases
+        per finding (`cases_for`) and must not open the shared store concurrently."""
+        index = cls(None, NoEmbedder(), Path())
+        index.cases = {c.id: c for c in sorted(library, key=lambda c: c.id)}
+        index.hashes = {cid: content_hash(c) for cid, c in index.cases.items()}
+        order = list(index.cases)
+        index.lexical = LexicalIndex.build(order, [case_text(index.cases[k]) for k in order], _fingerprint(index.hashes))
+        return index
+
     def refresh(self) -> None:
         """Load every case document from the collection and make the BM25 index match them."""
         got = self.collection.get(include=["documents", "metadatas"])

@@ -56,6 +56,7 @@ class PlanContext:
     products: list[Product] = field(default_factory=list)
     promotion: kpis.Promotion | None = None
     gmv_daily: list[tuple[date, float]] = field(default_factory=list)
+    gmv_previous: float | None = None
 
     @property
     def retrieved_ids(self) -> set[str]:
@@ -106,6 +107,15 @@ def _gmv_daily(frames: kpis.Frames, period: kpis.Period) -> list[tuple[date, flo
     return [(day.date(), float(v)) for day, v in series["gmv"].items() if v == v]
 
 
+def _previous_gmv(frames: kpis.Frames, period: kpis.Period) -> float | None:
+    """GMV of the equally long period before, when the data covers it (for the portfolio's change column)."""
+    previous = kpis.reference_period(period, "prev")
+    if not kpis.covers(frames, previous):
+        return None
+    value = kpis.compute(frames, previous.start, previous.end, ["gmv"]).get("gmv")
+    return None if value is None or value != value else float(value)
+
+
 def _upcoming_promotion(end: date, within_days: int = 30) -> kpis.Promotion | None:
     upcoming = [p for p in kpis.promotions() if 0 <= (p.start - end).days <= within_days]
     return min(upcoming, key=lambda p: p.start) if upcoming else None
@@ -123,6 +133,7 @@ def build_context(
         profile=profile, lang=lang, period=result.period, health_score=result.health_score,
         kpis=_kpi_summary(values), findings=list(result.findings), products=_top_products(frames, current),
         promotion=_upcoming_promotion(current.end), gmv_daily=_gmv_daily(frames, current),
+        gmv_previous=_previous_gmv(frames, current),
     )
     if index is not None:
         for finding in result.findings:

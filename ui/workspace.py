@@ -1,0 +1,43 @@
+"""The app's workspace (opened once per process) and who may see which merchant.
+
+Every page that shows workspace data asks `visible_slugs()` and `require()`: a merchant login sees only its own
+store, whatever page or URL parameter it tries; provider staff (and a local install without logins) see all.
+"""
+
+import streamlit as st
+
+from diagnosis.store.workspace import Workspace
+
+state = st.session_state
+
+
+@st.cache_resource(show_spinner=False)
+def workspace() -> Workspace:
+    return Workspace()
+
+
+def current_role() -> tuple[str, str | None]:
+    """(role, merchant slug): 'provider' with None, or 'merchant' with its own slug. Set at login (ui.auth)."""
+    return state.get("role", "provider"), state.get("role_merchant")
+
+
+def visible_slugs() -> set[str] | None:
+    """None means every merchant of the workspace."""
+    role, slug = current_role()
+    if role == "merchant":
+        return {slug} if slug else set()
+    return None
+
+
+def allowed(slug: str | None) -> bool:
+    visible = visible_slugs()
+    return slug is not None and (visible is None or slug in visible)
+
+
+def require(slug: str | None, lang: str) -> None:
+    """Stop the page with a plain message when the session may not see `slug`."""
+    from diagnosis.i18n import t
+
+    if not allowed(slug):
+        st.error(t("access.denied", lang))
+        st.stop()
