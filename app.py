@@ -3,10 +3,14 @@
 import streamlit as st
 
 from diagnosis.i18n import t
-from ui import sidebar
+from ui import auth, sidebar
 
 st.set_page_config(page_title="BeltDoctor", page_icon="🩺", layout="wide")
+sidebar.init_state()
+signed_in = auth.gate(st.session_state.lang)
 sidebar.render()
+if not signed_in:
+    st.stop()
 lang = st.session_state.lang
 
 pages = [

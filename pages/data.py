@@ -21,6 +21,14 @@ def _load(slug: str):
 
 
 st.title(t("page.data.title", lang))
+if state.get("role") == "merchant":
+    from ui.workspace import workspace
+
+    own = state.get("role_merchant")
+    uploads = workspace().uploads(own) if own else []
+    st.dataframe(pd.DataFrame([{t("data.file", lang): u.filename, t("data.kind", lang): u.kind, t("data.start", lang): u.start,
+                                t("data.end", lang): u.end, t("data.rows", lang): u.rows} for u in uploads]), hide_index=True)
+    st.stop()
 slug = state.get("merchant")
 if not slug:
     st.info(t("page.data.no_demo", lang))

@@ -21,8 +21,23 @@ def current_frames() -> tuple[dict, str]:
     if uploads and state.get("uploads_source") != "demo":
         parts = [(frame, state["uploads"][name]["kind"]) for name, frame in uploads.items()]
         return kpis.combine(parts), t("dash.source.uploads", lang, n=len(parts))
+    if state.get("role") == "merchant":
+        return _own_store(state.get("role_merchant"), lang)
     slug = state.get("merchant")
     if not slug:
         return {}, ""
     name = read_profile(DEMO_ROOT / slug).get(f"name_{lang}", slug)
     return demo_frames(slug), t("dash.source.demo", lang, name=name)
+
+
+def _own_store(slug: str | None, lang: str) -> tuple[dict, str]:
+    """A merchant login only ever sees its own store from the workspace, never the demo or another upload."""
+    from ui.workspace import workspace
+
+    if not slug:
+        return {}, ""
+    ws = workspace()
+    state = st.session_state
+    profile = ws.profile(slug)
+    state.profile = profile.model_dump()
+    return ws.frames(slug), t("dash.source.workspace", lang, name=profile.name)

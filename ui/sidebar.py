@@ -66,6 +66,8 @@ def render() -> None:
         st.markdown("### BeltDoctor 带诊")
         state["_w_lang"] = LANG_NAMES[lang]
         st.radio(t("app.language", lang), list(LANG_NAMES.values()), horizontal=True, key="_w_lang", on_change=_set_lang)
+        if state.get("role") == "merchant":
+            return
         if state.get("merchant"):
             _choice(t("app.demo_merchant", lang), _merchant_names(), state.merchant, "_w_merchant", _pick_merchant)
         _profile_editor(lang)
