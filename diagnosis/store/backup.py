@@ -1,0 +1,93 @@
+"""A whole workspace as one zip (for backups and for moving from SQLite on a laptop to a PostgreSQL server).
+
+Rows are JSON lines per table with binary columns (the stored Parquet) base64-encoded; the archive records the
+Alembic revision so a newer program can migrate an older backup. Import goes into an empty workspace in one
+transaction: a broken archive leaves the target untouched.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, LargeBinary, func, insert, select, text
+
+from diagnosis.store.models import Base
+from diagnosis.store.workspace import Workspace
+
+FORMAT = 1
+MAX_MEMBER_BYTES = 2 * 1024**3
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def export_zip(workspace: Workspace) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, workspace.session() as s:
+        revision = s.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        counts = {}
+        for table in Base.metadata.sorted_tables:
+            rows = [{k: _encode(v) for k, v in row._mapping.items()} for row in s.execute(select(table))]
+            counts[table.name] = len(rows)
+            archive.writestr(f"{table.name}.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+        archive.writestr("manifest.json", json.dumps({"format": FORMAT, "revision": revision, "rows": counts}))
+    return buffer.getvalue()
+
+
+def _decode(table, row: dict) -> dict:
+    out = {}
+    for column in table.columns:
+        value = row.get(column.name)
+        if value is not None:
+            if isinstance(column.type, LargeBinary):
+                value = base64.b64decode(value)
+            elif isinstance(column.type, DateTime):
+                value = datetime.fromisoformat(value)
+            elif isinstance(column.type, Date):
+                value = date.fromisoformat(value)
+        out[column.name] = value
+    return out
+
+
+class BackupError(ValueError):
+    pass
+
+
+def import_zip(workspace: Workspace, data: bytes) -> dict[str, int]:
+    """Load a backup into an empty workspace; BackupError (nothing written) for a bad archive or a used target."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        if sum(i.file_size for i in archive.infolist()) > MAX_MEMBER_BYTES:
+            raise BackupError("the archive would unpack to more than 2 GB")
+        manifest = json.loads(archive.read("manifest.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise BackupError(f"not a BeltDoctor workspace backup ({exc})") from None
+    if manifest.get("format") != FORMAT:
+        raise BackupError(f"backup format {manifest.get('format')} is not supported (expected {FORMAT})")
+    counts = {}
+    with workspace.transaction() as s:
+        for table in Base.metadata.sorted_tables:
+            if s.scalar(select(func.count()).select_from(table)):
+                raise BackupError(f"the target workspace is not empty (table {table.name} has rows)")
+        for table in Base.metadata.sorted_tables:
+            try:
+                lines = archive.read(f"{table.name}.jsonl").decode("utf-8").splitlines()
+            except KeyError:
+                raise BackupError(f"the archive lacks {table.name}.jsonl") from None
+            rows = [_decode(table, json.loads(line)) for line in lines if line.strip()]
+            if rows:
+                s.execute(insert(table), rows)
+            counts[table.name] = len(rows)
+        if workspace.engine.dialect.name == "postgresql":
+            for table in Base.metadata.sorted_tables:
+                s.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {table.name}"))
+    return counts
