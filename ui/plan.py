@@ -143,6 +143,12 @@ def render(context: PlanContext, key: str) -> None:
     if result.fallback_reason:
         st.warning(t("plan.doc.fallback", lang, reason=plain(result.fallback_reason)))
     st.caption(t("plan.ui.by", lang, drafter=t(f"plan.drafter.{result.drafter}", lang)))
+    outcome = result.outcome
+    if result.drafter == "llm" and outcome is not None:
+        usage = outcome.usage
+        cost = "—" if usage.cost_yuan is None else f"¥{usage.cost_yuan:.4f}"
+        st.caption(t("plan.ui.usage", lang, prompt=usage.prompt_tokens or outcome.prompt_tokens_estimated,
+                     completion=usage.completion_tokens, cost=cost, first=outcome.first_token_s, total=outcome.total_s))
     st.markdown(plain(result.plan.summary))
     if result.problems:
         with st.container(border=True):
