@@ -125,8 +125,7 @@ def _summary(context: PlanContext, actions: list[Action]) -> str:
     sentences.append(t("plan.summary.first" if len(order) == 1 else "plan.summary.order", lang, first=order[0], second=order[-1]))
     promo = context.promotion
     if promo and any(a.when == "pre_promotion" for a in actions):
-        days = (promo.start - context.period[1]).days
-        sentences.append(t("plan.summary.promotion", lang, promo=promo.label(lang), days=days))
+        sentences.append(t("plan.summary.promotion", lang, promo=promo.label(lang), date=promo.start.isoformat()))
     return _join(lang, sentences)
 
 
