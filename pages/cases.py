@@ -19,7 +19,7 @@ from knowledge.schema import (
     finding_codes,
 )
 from ui.cases import case_index, excerpt_markdown
-from ui.text import plain
+from ui.text import plain, prose
 
 VIEWS = ("search", "detail", "compare", "edit")
 state = st.session_state
@@ -125,7 +125,7 @@ def _case_sections(case: Case, container) -> None:
         )
     for name in SECTIONS:
         container.markdown(f"**{SECTION_HEADINGS[lang][name]}**")
-        container.markdown(plain(case.section(name, lang)).replace("\\-", "-"))
+        container.markdown(prose(case.section(name, lang)))
     container.caption(plain(t("cases.source_line", lang, source=case.source)))
 
 
@@ -183,8 +183,8 @@ def _edit_view() -> None:
         p2.multiselect(t("cases.channel", lang), list(CHANNELS), key="cform_channels", format_func=lambda c: t(f"cases.channel.{c}", lang))
         st.text_area(t("cases.form.tactics", lang), key="cform_tactics", help=t("cases.form.tactics_help", lang))
         m1, m2 = st.columns(2)
-        m1.text_area(t("cases.before", lang), key="cform_metrics_before", help=t("cases.form.metrics_help", lang))
-        m2.text_area(t("cases.after", lang), key="cform_metrics_after", help=t("cases.form.metrics_help", lang))
+        m1.text_area(t("cases.form.metrics_before", lang), key="cform_metrics_before", help=t("cases.form.metrics_help", lang))
+        m2.text_area(t("cases.form.metrics_after", lang), key="cform_metrics_after", help=t("cases.form.metrics_help", lang))
         s1, s2 = st.columns(2)
         s1.text_input(t("cases.period", lang), key="cform_period")
         s2.text_input(t("cases.source", lang), key="cform_source")

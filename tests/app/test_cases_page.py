@@ -57,6 +57,9 @@ def test_english_search_open_and_compare(library_copy):
     assert at.session_state["case_view"] == "detail"
     text = _text(at)
     assert "Lessons" in text and "ThinkPad" in text
+    import re
+
+    assert any(re.search(r"(^|\n)1\. .+\n2\. ", m.value) for m in at.markdown), "numbered actions stay a list"
     at.checkbox(key="sel_seed-xiakehui-thinkpad-fudai-miaosha").check().run() if at.session_state["case_view"] == "search" else None
 
 
