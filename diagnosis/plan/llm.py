@@ -270,6 +270,8 @@ class LlmDrafter:
                 self._abort(holder)
                 if parts:
                     raise _Failed(f"the stream stalled: no data for {self.stall_timeout:.0f} s") from None
+                if wait < self.read_timeout:
+                    raise _Failed(f"no answer before the overall deadline of {self.deadline:.0f} s") from None
                 raise _Retryable(f"no answer within {wait:.0f} s", 0.0) from None
             if kind == "text":
                 if not parts and outcome.first_token_s is None:
