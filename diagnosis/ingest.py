@@ -309,6 +309,9 @@ def _parse_one(m: ColumnMatch, raw_col: pa.ChunkedArray, limit: int) -> _ColumnR
     return _ColumnResult(columns, problems, notes)
 
 
+PARALLEL_FROM_ROWS = 20_000
+
+
 def _parse_columns(
     pending: dict[int, pa.ChunkedArray], rows: np.ndarray, matches: list[ColumnMatch], warnings: _Warnings, notes: list[dict[str, str]]
 ) -> dict[str, object]:
@@ -320,8 +323,11 @@ def _parse_columns(
         pa.default_memory_pool().release_unused()  # hand the freed column back to the OS for the outputs
         return result
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        results = list(pool.map(work, matches))
+    if len(rows) < PARALLEL_FROM_ROWS:  # starting threads costs more than a small export takes to parse
+        results = [_parse_one(m, pending.pop(m.index), warnings.limit) for m in matches]
+    else:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            results = list(pool.map(work, matches))
     columns: dict[str, object] = {}
     for m, result in zip(matches, results):
         for code, hits, shown in result.problems:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache, cached_property
+from functools import cache, lru_cache, cached_property
 from importlib import resources
 from typing import Literal
 
@@ -185,7 +185,13 @@ def normalise_header(text: object) -> str:
     """Compare headers the way a person reads them: full-width → half-width, no spaces, case-folded."""
     if text is None:
         return ""
-    s = unicodedata.normalize("NFKC", str(text))
+    return _normalised(str(text))
+
+
+@lru_cache(maxsize=65_536)
+def _normalised(text: str) -> str:
+    """Header strings repeat across every file of a kind (and detection compares each against every kind)."""
+    s = unicodedata.normalize("NFKC", text)
     s = s.replace("【", "[").replace("】", "]").replace("：", ":")
     return _SPACES.sub("", s).casefold()
 
@@ -237,6 +243,7 @@ def get_kind(name: str) -> ExportKind:
     return kinds[name]
 
 
+@lru_cache(maxsize=65_536)
 def split_header_unit(header: str) -> tuple[str, str | None]:
     """`消耗(元)` → (`消耗`, `yuan`); a header without a known unit suffix is returned unchanged."""
     rules = parsing_rules()
