@@ -20,9 +20,11 @@ from knowledge.schema import (
 )
 from ui.cases import case_index, excerpt_markdown
 from ui.text import plain, prose
+from ui.workspace import through_the_gate
 
 VIEWS = ("search", "detail", "compare", "edit")
 state = st.session_state
+through_the_gate()
 lang = state.get("lang", "zh")
 state.setdefault("case_view", "search")
 state.setdefault("case_selected", [])

@@ -7,8 +7,10 @@ from diagnosis.formatting import delta, metric
 from diagnosis.i18n import t
 from diagnosis.schema import get_kind
 from ui.data import current_frames
+from ui.workspace import through_the_gate
 
 state = st.session_state
+through_the_gate()
 lang = state.get("lang", "zh")
 defs = kpis.metric_defs()
 

@@ -8,8 +8,10 @@ from diagnosis.ingest import IngestReport
 from diagnosis.merchants import DEMO_ROOT, load_merchant
 from diagnosis.schema import get_kind
 from ui.tables import column_config, labelled
+from ui.workspace import through_the_gate
 
 state = st.session_state
+through_the_gate()
 lang = state.get("lang", "zh")
 
 

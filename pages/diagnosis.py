@@ -6,17 +6,19 @@ import streamlit as st
 
 from diagnosis import charts, kpis
 from diagnosis.i18n import t
+from diagnosis.plan.context import build_context
 from diagnosis.profile import MerchantProfile
 from diagnosis.rules import benchmarks, diagnose
-from diagnosis.plan.context import build_context
 from ui import plan as plan_section
 from ui.cases import case_index
 from ui.data import current_frames
 from ui.text import plain
+from ui.workspace import through_the_gate
 
 SEVERITY_ICON = {"high": ":material/error:", "medium": ":material/warning:", "low": ":material/info:"}
 
 state = st.session_state
+through_the_gate()
 lang = state.get("lang", "zh")
 
 

@@ -7,8 +7,10 @@ from diagnosis.i18n import t
 from diagnosis.plan.llm import profiles
 from ui.llm import configured, llm_settings
 from ui.text import plain
+from ui.workspace import through_the_gate
 
 state = st.session_state
+through_the_gate()
 lang = state.get("lang", "zh")
 state.setdefault("llm_overrides", {})
 

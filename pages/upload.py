@@ -18,10 +18,18 @@ from diagnosis.errors import IngestError
 from diagnosis.i18n import LANGS, t
 from diagnosis.ingest import ColumnMapping, IngestReport, ingest
 from diagnosis.merchants import DEMO_ROOT, export_files, read_profile
-from diagnosis.presets import MAX_NAME, PresetNameError, find_preset, read_headers, save_preset, suggest_mapping
+from diagnosis.presets import (
+    MAX_NAME,
+    PresetNameError,
+    find_preset,
+    read_headers,
+    save_preset,
+    suggest_mapping,
+)
 from diagnosis.schema import export_kinds, get_kind, normalise_header
 from ui.tables import column_config, labelled
 from ui.text import plain
+from ui.workspace import through_the_gate
 
 TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm"]
 IGNORE = ""
@@ -31,6 +39,7 @@ PREVIEW_ROWS = 20
 MAPPABLE = {"no_known_columns", "missing_required", "mapping_header_missing", "mapping_unknown_field", "mapping_invalid"}
 
 state = st.session_state
+through_the_gate()
 lang = state.get("lang", "zh")
 state.setdefault("uploads", {})
 state.setdefault("upload_frames", {})

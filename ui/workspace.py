@@ -17,8 +17,18 @@ def workspace() -> Workspace:
 
 
 def current_role() -> tuple[str, str | None]:
-    """(role, merchant slug): 'provider' with None, or 'merchant' with its own slug. Set at login (ui.auth)."""
-    return state.get("role", "provider"), state.get("role_merchant")
+    """(role, merchant slug): 'provider' with None, or 'merchant' with its own slug, as set by the login gate
+    (ui.auth). A session the gate has not seen is a merchant of no store: it sees nothing."""
+    if "role" not in state:
+        return "merchant", None
+    return state["role"], state.get("role_merchant")
+
+
+def through_the_gate() -> None:
+    """Every page calls this first. Opened by URL before any session started the app's navigation, Streamlit runs
+    a file of pages/ on its own, without app.py and its login gate; send such a visitor through app.py."""
+    if "role" not in state:
+        st.switch_page("app.py")
 
 
 def visible_slugs() -> set[str] | None:

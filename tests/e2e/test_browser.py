@@ -159,3 +159,45 @@ def test_plan_drafted_in_the_browser_in_both_languages(server):
         page.get_by_text("Drafted by the offline drafter").first.wait_for(timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "plan_en.png"), full_page=True)
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def locked_server(tmp_path_factory):
+    """A fresh server whose workspace has a login, for deep links opened before any session started the app."""
+    import streamlit_authenticator as stauth
+
+    from diagnosis.store.workspace import Workspace
+
+    home = tmp_path_factory.mktemp("locked")
+    Workspace(f"sqlite:///{home / 'workspace.db'}").add_user("lin", "Lin", "provider", stauth.Hasher.hash("provider-pass"))
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env={**os.environ, "BELTDOCTOR_HOME": str(home)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("path", ["/diagnosis", "/portfolio", "/brief?merchant=kidsgoods_lowaov"])
+def test_deep_link_on_a_fresh_server_still_asks_for_a_login(locked_server, path):
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(locked_server + path)
+        page.get_by_text("请先登录").first.wait_for(timeout=60_000)
+        assert page.locator('[data-testid="stPlotlyChart"]').count() == 0
+        assert page.locator('[data-testid="stMetricValue"]').count() == 0
+        browser.close()
