@@ -16,6 +16,8 @@ lang = st.session_state.lang
 pages = [
     st.Page("pages/dashboard.py", title=t("page.dashboard", lang), icon=":material/monitoring:", default=True),
     st.Page("pages/diagnosis.py", title=t("page.diagnosis", lang), icon=":material/stethoscope:"),
+    st.Page("pages/portfolio.py", title=t("portfolio.page", lang), icon=":material/storefront:"),
+    st.Page("pages/brief.py", title=t("brief.page", lang), icon=":material/event_note:"),
     st.Page("pages/cases.py", title=t("page.cases", lang), icon=":material/menu_book:"),
     st.Page("pages/upload.py", title=t("page.upload", lang), icon=":material/upload_file:"),
     st.Page("pages/data.py", title=t("page.data", lang), icon=":material/table_view:"),

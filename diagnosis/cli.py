@@ -243,6 +243,59 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Every merchant folder under DIR into the workspace; failures are listed and make the exit code 2."""
+    from tqdm import tqdm
+
+    from diagnosis.batch import merchant_folders, run_batch
+    from diagnosis.store.workspace import Workspace
+
+    root, out, lang = Path(args.dir), Path(args.out) if args.out else None, args.lang
+    if not root.is_dir():
+        _error(args.dir, t("batch.no_dir", lang))
+        return EXIT_BAD_INPUT
+    if not merchant_folders(root, out):
+        _error(args.dir, t("batch.empty", lang))
+        return EXIT_BAD_INPUT
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _error(args.out, exc.strerror or str(exc))
+            return EXIT_BAD_INPUT
+    try:
+        workspace = Workspace()
+    except Exception as exc:  # noqa: BLE001 - a bad DATABASE_URL is a one-line error, never a traceback
+        _error("workspace", t("batch.workspace", lang, detail=" ".join(str(exc).split())[:300]))
+        return EXIT_BAD_INPUT
+    bar = tqdm(unit="merchant", desc=t("batch.progress", lang), file=sys.stderr, dynamic_ncols=True)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        report = run_batch(root, workspace, out, offline=args.offline, workers=args.workers, lang=lang, progress=progress)
+    except OSError as exc:  # writing the portfolio files
+        _error(str(exc.filename or out), exc.strerror or str(exc))
+        return EXIT_BAD_INPUT
+    finally:
+        bar.close()
+    for failed in report.failed:
+        _error(failed.slug, failed.reason)
+    if out is not None:
+        print(t("batch.written", lang, path=out))
+    print(report.summary(lang))
+    return EXIT_BAD_INPUT if report.failed else EXIT_OK
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
 def cmd_cases(args: argparse.Namespace) -> int:
     from knowledge.cli import cmd_cases as run
 
@@ -255,7 +308,16 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "demo-data": (cmd_demo_data, "write the demo merchants' exports"),
     "plan": (cmd_plan, "a diagnosis and action plan citing methodology cases (LLM or offline)"),
     "cases": (cmd_cases, "search, show, index and validate the methodology case library"),
+    "batch": (cmd_batch, "diagnose and plan every merchant folder under DIR into the workspace"),
+    "users": (lambda args: _store_cli().cmd_users(args), "add or list logins of the workspace"),
+    "workspace": (lambda args: _store_cli().cmd_workspace(args), "export the whole workspace to a zip, or import one"),
 }
+
+
+def _store_cli():
+    from diagnosis.store import cli
+
+    return cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -289,6 +351,14 @@ def build_parser() -> argparse.ArgumentParser:
     from knowledge.cli import add_arguments
 
     add_arguments(sub.add_parser("cases", help=COMMANDS["cases"][1]))
+    p = sub.add_parser("batch", help=COMMANDS["batch"][1])
+    p.add_argument("dir", metavar="DIR", help="one sub-folder per merchant: its exports and an optional merchant.json")
+    p.add_argument("--out", metavar="OUT", default=None, help="write portfolio.csv/.xlsx, failed.csv and briefs/<merchant>.md here")
+    p.add_argument("--offline", action="store_true", help="never call an LLM, even when one is configured")
+    p.add_argument("--workers", type=_positive, default=2, metavar="N", help="worker processes (default 2)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    _store_cli().add_users_arguments(sub.add_parser("users", help=COMMANDS["users"][1]))
+    _store_cli().add_workspace_arguments(sub.add_parser("workspace", help=COMMANDS["workspace"][1]))
     return parser
 
 

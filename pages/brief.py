@@ -87,7 +87,7 @@ def _action(a: briefs.ActionLine) -> None:
         st.markdown(f"**{a.n}. {plain(a.title)}**")
         facts = [t(f"plan.when.{a.when}", lang)] if a.when else []
         if a.due and a.status == "todo":
-            facts.append(t("action.due", lang, due=a.due.isoformat()) + (f" · ⚠️ {t('action.overdue', lang)}" if a.overdue else ""))
+            facts.append(t("action.due", lang, due=a.due.isoformat()) + (f" · {t('action.overdue', lang)}" if a.overdue else ""))
         if a.started_on:
             facts.append(f"{t('brief.col.started', lang)} {a.started_on.isoformat()}")
         if a.done_on:

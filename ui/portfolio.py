@@ -21,7 +21,6 @@ from diagnosis.store.workspace import Workspace
 COMPARE_METRICS = ("gmv", "aov", "click_to_pay", "refund_rate", "roi_direct", "ad_share", "experience_score", "live_conversion")
 DISPLAY = ("name", "health", "health_change", "top_finding", "gmv_30d", "gmv_trend", "gmv_change", "last_data", "open_actions",
            "completion", "category", "owner")
-STALE_MARK = " ⚠️"
 
 
 def _labels(values: pd.Series, key: Callable[[str], str]) -> pd.Series:
@@ -41,7 +40,7 @@ def display_frame(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     out["gmv_trend"] = frame["gmv_trend"]
     out["gmv_change"] = pd.to_numeric(frame["gmv_change"], errors="coerce") * 100
     days = pd.to_datetime(frame["last_data"]).dt.strftime("%Y-%m-%d").fillna(DASH)  # ISO text still sorts by date
-    out["last_data"] = days + np.where(frame["stale"].astype(bool), STALE_MARK, "")
+    out["last_data"] = days + np.where(frame["stale"].astype(bool), " " + t("portfolio.stale_mark", lang), "")
     out["open_actions"] = frame["open_actions"].astype("Int64")
     out["completion"] = pd.to_numeric(frame["completion"], errors="coerce") * 100
     out["category"] = _labels(frame["category"], lambda c: t(f"category.{c}", lang))

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -85,6 +86,16 @@ class NotFound(LookupError):
     pass
 
 
+@dataclass(frozen=True)
+class StoredState:
+    """What a batch needs to tell an unchanged merchant: its profile, the sha256 of its stored uploads and
+    whether its latest diagnosis was made from exactly those uploads."""
+
+    profile: MerchantProfile
+    hashes: frozenset[str]
+    diagnosed: bool
+
+
 class Workspace:
     def __init__(self, url: str | None = None):
         self.url = url or database_url()
@@ -93,10 +104,40 @@ class Workspace:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         migrate(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._local = threading.local()  # the session of this thread's `atomic()` block, if any
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
+        shared = getattr(self._local, "session", None)
+        if shared is not None:
+            yield shared
+            shared.flush()  # ids for the caller, as a commit would give
+            return
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Every write (and read) of this thread inside the block shares one transaction: a batch stores a
+        merchant's profile, files, diagnosis and plan with one commit, and a failure part-way stores none of them."""
+        if getattr(self._local, "session", None) is not None:
+            yield
+            return
+        with self._sessions() as session, session.begin():
+            self._local.session = session
+            try:
+                yield
+            finally:
+                self._local.session = None
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A session for reads that sees the writes of an enclosing `atomic()` block."""
+        shared = getattr(self._local, "session", None)
+        if shared is not None:
+            yield shared
+            return
+        with self._sessions() as session:
             yield session
 
     def session(self) -> Session:
@@ -105,9 +146,12 @@ class Workspace:
     # ---------------------------------------------------------------- merchants
 
     def merchant(self, session: Session, slug: str) -> Merchant:
-        found = session.scalar(select(Merchant).where(Merchant.slug == slug))
+        """Looked up once per session: an `atomic()` block would otherwise repeat it for every write."""
+        known = session.info.setdefault("merchants", {})
+        found = known.get(slug) or session.scalar(select(Merchant).where(Merchant.slug == slug))
         if found is None:
             raise NotFound(f"no merchant '{slug}' in this workspace")
+        known[slug] = found
         return found
 
     def upsert_merchant(self, slug: str, profile: MerchantProfile, owner: str | None = None) -> Merchant:
@@ -122,11 +166,11 @@ class Workspace:
             return found
 
     def merchants(self) -> list[Merchant]:
-        with self.session() as s:
+        with self._reading() as s:
             return list(s.scalars(select(Merchant).order_by(Merchant.slug)))
 
     def profile(self, slug: str) -> MerchantProfile:
-        with self.session() as s:
+        with self._reading() as s:
             m = self.merchant(s, slug)
             return MerchantProfile(name=m.name, category=m.category, gross_margin=m.gross_margin, stage=m.stage)
 
@@ -135,7 +179,7 @@ class Workspace:
     def import_file(self, slug: str, data: bytes, filename: str, ingested: tuple[pd.DataFrame, IngestReport] | None = None) -> ImportResult:
         """Store one export for `slug` (which must exist). IngestError propagates with nothing written."""
         digest = hashlib.sha256(data).hexdigest()
-        with self.session() as s:
+        with self._reading() as s:
             merchant = self.merchant(s, slug)
             if s.scalar(select(Upload.id).where(Upload.merchant_id == merchant.id, Upload.sha256 == digest)) is not None:
                 return ImportResult(filename, "unchanged")
@@ -176,7 +220,7 @@ class Workspace:
         return replaced
 
     def uploads(self, slug: str) -> list[Upload]:
-        with self.session() as s:
+        with self._reading() as s:
             merchant = self.merchant(s, slug)
             return list(s.scalars(select(Upload).where(Upload.merchant_id == merchant.id).order_by(Upload.id)))
 
@@ -184,15 +228,37 @@ class Workspace:
         return kpis.combine((from_parquet(u.data), u.kind) for u in self.uploads(slug))
 
     def data_hash(self, slug: str) -> str:
-        hashes = sorted(u.sha256 for u in self.uploads(slug))
-        return hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+        with self._reading() as s:
+            merchant = self.merchant(s, slug)
+            return _data_hash(s.scalars(select(Upload.sha256).where(Upload.merchant_id == merchant.id)))
 
     def known_hashes(self, slug: str) -> set[str]:
-        with self.session() as s:
+        with self._reading() as s:
             merchant = s.scalar(select(Merchant).where(Merchant.slug == slug))
             if merchant is None:
                 return set()
             return set(s.scalars(select(Upload.sha256).where(Upload.merchant_id == merchant.id)))
+
+    def stored_state(self) -> dict[str, StoredState]:
+        """Every merchant's StoredState by slug, from three set-based queries (no per-merchant round trips)."""
+        with self._reading() as s:
+            merchants = s.execute(select(Merchant.id, Merchant.slug, Merchant.name, Merchant.category, Merchant.gross_margin,
+                                         Merchant.stage)).all()
+            hashes: dict[int, set[str]] = {}
+            for merchant_id, sha in s.execute(select(Upload.merchant_id, Upload.sha256)):
+                hashes.setdefault(merchant_id, set()).add(sha)
+            latest = select(DiagnosisRecord.merchant_id, func.max(DiagnosisRecord.version).label("v")).group_by(DiagnosisRecord.merchant_id).subquery()
+            diagnosed = dict(s.execute(
+                select(DiagnosisRecord.merchant_id, DiagnosisRecord.data_hash)
+                .join(latest, (DiagnosisRecord.merchant_id == latest.c.merchant_id) & (DiagnosisRecord.version == latest.c.v))
+            ).all())
+        return {
+            m.slug: StoredState(
+                MerchantProfile(name=m.name, category=m.category, gross_margin=m.gross_margin, stage=m.stage),
+                frozenset(hashes.get(m.id, ())), diagnosed.get(m.id) == _data_hash(hashes.get(m.id, ())),
+            )
+            for m in merchants
+        }
 
     # ---------------------------------------------------------------- diagnoses and plans
 
@@ -247,17 +313,17 @@ class Workspace:
         return list(s.scalars(select(ActionRecord).where(ActionRecord.plan_id == plan_id).order_by(ActionRecord.n)))
 
     def diagnoses(self, slug: str) -> list[DiagnosisRecord]:
-        with self.session() as s:
+        with self._reading() as s:
             merchant = self.merchant(s, slug)
             return list(s.scalars(select(DiagnosisRecord).where(DiagnosisRecord.merchant_id == merchant.id).order_by(DiagnosisRecord.version)))
 
     def latest_plan(self, slug: str) -> PlanRecord | None:
-        with self.session() as s:
+        with self._reading() as s:
             merchant = self.merchant(s, slug)
             return s.scalar(select(PlanRecord).where(PlanRecord.merchant_id == merchant.id).order_by(PlanRecord.version.desc()).limit(1))
 
     def actions(self, slug: str) -> list[ActionRecord]:
-        with self.session() as s:
+        with self._reading() as s:
             return self._latest_actions(s, self.merchant(s, slug).id)
 
     def set_action_status(self, slug: str, action_id: int, status: str, note: str | None = None, on: date | None = None) -> ActionRecord:
@@ -287,14 +353,14 @@ class Workspace:
             return note
 
     def meetings(self, slug: str) -> list[MeetingNote]:
-        with self.session() as s:
+        with self._reading() as s:
             merchant = self.merchant(s, slug)
             return list(s.scalars(select(MeetingNote).where(MeetingNote.merchant_id == merchant.id).order_by(MeetingNote.held_on)))
 
     # ---------------------------------------------------------------- users
 
     def users(self) -> list[User]:
-        with self.session() as s:
+        with self._reading() as s:
             return list(s.scalars(select(User).order_by(User.username)))
 
     def add_user(self, username: str, name: str, role: str, password_hash: str, merchant_slug: str | None = None) -> User:
@@ -310,11 +376,15 @@ class Workspace:
             return user
 
     def user_merchant_slug(self, username: str) -> str | None:
-        with self.session() as s:
+        with self._reading() as s:
             user = s.scalar(select(User).where(User.username == username))
             if user is None or user.merchant_id is None:
                 return None
             return s.get(Merchant, user.merchant_id).slug
+
+
+def _data_hash(hashes) -> str:
+    return hashlib.sha256("\n".join(sorted(hashes)).encode()).hexdigest()
 
 
 def stale(last_day: date | None, today: date | None = None, days: int = 14) -> bool:

@@ -122,7 +122,7 @@ def test_rows_equal_the_portfolio(ws):
         assert shown["gmv_change"] == pytest.approx(row["gmv_change"] * 100)
         assert list(shown["gmv_trend"]) == pytest.approx(row["gmv_trend"])
         assert shown["completion"] == pytest.approx(row["completion"] * 100)
-        assert shown["last_data"] == row["last_data"].isoformat() + (" ⚠️" if row["stale"] else "")
+        assert shown["last_data"] == row["last_data"].isoformat() + (" stale" if row["stale"] else "")
     assert list(table["health"]) == sorted(table["health"]), "worst health first"
 
 
