@@ -235,6 +235,19 @@ def _components(s, pattern: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     return matched, out
 
 
+def _assemble(c: dict[str, np.ndarray]) -> np.ndarray:
+    """datetime64[ns] from year..second components with NumPy calendar arithmetic (pandas' DataFrame-to-datetime
+    costs milliseconds per call); impossible dates such as 2022-02-30 or hour 25 become NaT."""
+    y, m, d = c["y"].astype(np.int64), c["m"].astype(np.int64), c["d"].astype(np.int64)
+    hh, mm, ss = c["H"].astype(np.int64), c["M"].astype(np.int64), c["S"].astype(np.int64)
+    ok = (y >= 1900) & (y <= 2200) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= 31) & (hh < 24) & (mm < 60) & (ss < 60)
+    months = np.where(ok, (y - 1970) * 12 + (m - 1), 0).astype("datetime64[M]")
+    days = months.astype("datetime64[D]") + np.where(ok, d - 1, 0).astype("timedelta64[D]")
+    ok &= days.astype("datetime64[M]") == months
+    stamps = days.astype("datetime64[ns]") + (hh * 3600 + mm * 60 + ss).astype("timedelta64[s]").astype("timedelta64[ns]")
+    return np.where(ok, stamps, np.datetime64("NaT"))
+
+
 def _timestamps(arr) -> tuple[np.ndarray, np.ndarray]:
     """datetime64[ns] values and the invalid mask for every date format real exports use."""
     s = _trimmed(arr)
@@ -243,22 +256,13 @@ def _timestamps(arr) -> tuple[np.ndarray, np.ndarray]:
     result = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     filled = np.zeros(n, dtype=bool)
     for pattern in (_DATE_RE, _COMPACT_DATE_RE, _MONTH_RE):
+        if (filled | missing).all():
+            break  # every value already read: the remaining patterns cannot add anything
         matched, c = _components(s, pattern)
         take = matched & ~filled
         if not take.any():
             continue
-        frame = pd.DataFrame(
-            {
-                "year": c["y"][take],
-                "month": c["m"][take],
-                "day": c["d"][take],
-                "hour": c["H"][take],
-                "minute": c["M"][take],
-                "second": c["S"][take],
-            }
-        ).astype("int64")
-        stamps = pd.to_datetime(frame, errors="coerce").to_numpy(dtype="datetime64[ns]")
-        result[take] = stamps
+        result[take] = _assemble({k: v[take] for k, v in c.items()})
         filled |= take
     serial = _np_mask(pc.match_substring_regex(s, _SERIAL_RE)) & ~filled
     if serial.any():

@@ -100,20 +100,19 @@ def _top_products(frames: kpis.Frames, period: kpis.Period) -> list[Product]:
     ]
 
 
-def _gmv_daily(frames: kpis.Frames, period: kpis.Period) -> list[tuple[date, float]]:
-    series = kpis.timeseries(frames, ["gmv"], "D", period.start, period.end)
-    if series.empty or "gmv" not in series:
-        return []
-    return [(day.date(), float(v)) for day, v in series["gmv"].items() if v == v]
-
-
-def _previous_gmv(frames: kpis.Frames, period: kpis.Period) -> float | None:
-    """GMV of the equally long period before, when the data covers it (for the portfolio's change column)."""
+def _gmv_windows(frames: kpis.Frames, period: kpis.Period) -> tuple[list[tuple[date, float]], float | None]:
+    """Daily GMV of the period, and the total of the equally long period before when the data reaches back that
+    far (for the portfolio's change column); one series for both, since a batch builds 1,300 of these."""
     previous = kpis.reference_period(period, "prev")
-    if not kpis.covers(frames, previous):
-        return None
-    value = kpis.compute(frames, previous.start, previous.end, ["gmv"]).get("gmv")
-    return None if value is None or value != value else float(value)
+    series = kpis.timeseries(frames, ["gmv"], "D", previous.start, period.end)
+    if series.empty or "gmv" not in series:
+        return [], None
+    days = series.index.date
+    daily = [(day, float(v)) for day, v in zip(days, series["gmv"], strict=True) if v == v and day >= period.start]
+    span = kpis.data_range(frames)
+    before = series["gmv"][(days >= previous.start) & (days <= previous.end)]
+    covered = span is not None and span[0] <= previous.start and before.notna().any()
+    return daily, float(before.sum()) if covered else None
 
 
 def _upcoming_promotion(end: date, within_days: int = 30) -> kpis.Promotion | None:
@@ -128,13 +127,13 @@ def build_context(
     """Diagnose (unless `result` is given) and retrieve `k` cases per finding from `index` (a CaseIndex)."""
     result = result or diagnose(frames, profile, period)
     current = kpis.Period(*result.period)
-    values = kpis.compute(frames, current.start, current.end)
+    values = result.kpi_values or kpis.compute(frames, current.start, current.end)
     context = PlanContext(
         profile=profile, lang=lang, period=result.period, health_score=result.health_score,
         kpis=_kpi_summary(values), findings=list(result.findings), products=_top_products(frames, current),
-        promotion=_upcoming_promotion(current.end), gmv_daily=_gmv_daily(frames, current),
-        gmv_previous=_previous_gmv(frames, current),
+        promotion=_upcoming_promotion(current.end),
     )
+    context.gmv_daily, context.gmv_previous = _gmv_windows(frames, current)
     if index is not None:
         for finding in result.findings:
             context.cases[finding.code] = index.cases_for(finding.code, profile.category, profile.stage, k=k)

@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from diagnosis import kpis
 from diagnosis.i18n import t
@@ -176,6 +176,7 @@ class Diagnosis(BaseModel):
     health_score: int
     findings: list[Finding]
     skipped: list[Skip]
+    kpi_values: dict[str, float] = Field(default_factory=dict, exclude=True)  # the period's KPIs, for plan contexts
 
 
 HEALTH_PENALTY = {"high": 20, "medium": 10, "low": 4}
@@ -209,5 +210,5 @@ def diagnose(frames: kpis.Frames, profile: MerchantProfile, period: kpis.Period 
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], -(f.gmv_at_stake or 0.0)))
     return Diagnosis(
         merchant=profile.name, period=(period.start, period.end), health_score=health_score(findings),
-        findings=findings, skipped=skipped,
+        findings=findings, skipped=skipped, kpi_values=ctx.values,
     )
