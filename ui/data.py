@@ -41,3 +41,13 @@ def _own_store(slug: str | None, lang: str) -> tuple[dict, str]:
     profile = ws.profile(slug)
     state.profile = profile.model_dump()
     return ws.frames(slug), t("dash.source.workspace", lang, name=profile.name)
+
+
+def current_source() -> tuple[str, str | None]:
+    """Where the current frames come from: ("uploads", None), ("demo", slug) or ("workspace", slug)."""
+    state = st.session_state
+    if state.get("upload_frames") and state.get("uploads_source") != "demo":
+        return "uploads", None
+    if state.get("role") == "merchant":
+        return "workspace", state.get("role_merchant")
+    return "demo", state.get("merchant")

@@ -66,6 +66,7 @@ def _apply_edits(key: str, n: int) -> None:
     actions = list(result.plan.actions)
     actions[n] = edited
     result.plan = result.plan.model_copy(update={"actions": actions})
+    state.setdefault("plan_edited", set()).add(key)
 
 
 def _action(result: PlanResult, context: PlanContext, key: str, n: int) -> None:
@@ -96,6 +97,44 @@ def _action(result: PlanResult, context: PlanContext, key: str, n: int) -> None:
             c1.selectbox(t("plan.doc.owner", lang), OWNERS, key=f"edit_owner_{key}_{n}", format_func=lambda o: t(f"plan.owner.{o}", lang))
             c2.selectbox(t("plan.doc.when", lang), WHEN_ORDER, key=f"edit_when_{key}_{n}", format_func=lambda w: t(f"plan.when.{w}", lang))
             st.button(t("plan.ui.apply", lang), key=f"apply_{key}_{n}", on_click=_apply_edits, args=(key, n))
+
+
+def _slug(name: str) -> str:
+    import hashlib
+    import re
+
+    ascii_part = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return (ascii_part[:40] + "-" if ascii_part else "store-") + hashlib.sha1(name.encode("utf-8")).hexdigest()[:6]
+
+
+def _save(result: PlanResult, context: PlanContext, key: str) -> None:
+    """Keep this merchant's data, diagnosis and plan (as edited) in the workspace, for the portfolio and briefs."""
+    from diagnosis.ingest import IngestReport
+    from diagnosis.merchants import DEMO_ROOT, export_files
+    from ui.data import current_source
+    from ui.workspace import allowed, current_role, workspace
+
+    ws = workspace()
+    source, slug = current_source()
+    role, own = current_role()
+    if role == "merchant":
+        slug = own
+    elif source == "uploads":
+        slug = _slug(context.profile.name)
+    if not slug or (role == "merchant" and not allowed(slug)):
+        st.error(t("access.denied", context.lang))
+        return
+    ws.upsert_merchant(slug, context.profile)
+    if source == "demo":
+        for path in export_files(DEMO_ROOT / slug):
+            ws.import_file(slug, path.read_bytes(), path.name)
+    elif source == "uploads":
+        for name, info in state.uploads.items():
+            ws.import_file(slug, None, name, ingested=(state.upload_frames[name], IngestReport.model_validate(info["report"])),
+                           digest=info["sha"])
+    record = ws.save_diagnosis(slug, context, ws.data_hash(slug))
+    saved = ws.save_plan(slug, result, record.id, edited=key in state.get("plan_edited", set()))
+    state.plan_saved = {"key": key, "slug": slug, "version": saved.version}
 
 
 def _exports(result: PlanResult, context: PlanContext, key: str) -> None:
@@ -161,3 +200,7 @@ def render(context: PlanContext, key: str) -> None:
         st.markdown(f"**{t('plan.doc.risks', lang)}**")
         st.markdown("\n".join(f"- {plain(r)}" for r in result.plan.risks))
     _exports(result, context, key)
+    st.button(t("plan.ui.save", lang), key=f"save_{key}", on_click=_save, args=(result, context, key), icon=":material/save:")
+    saved = state.get("plan_saved")
+    if saved and saved["key"] == key:
+        st.success(t("plan.ui.saved", lang, slug=saved["slug"], version=saved["version"]))

@@ -177,9 +177,11 @@ class Workspace:
 
     # ---------------------------------------------------------------- uploads
 
-    def import_file(self, slug: str, data: bytes, filename: str, ingested: tuple[pd.DataFrame, IngestReport] | None = None) -> ImportResult:
-        """Store one export for `slug` (which must exist). IngestError propagates with nothing written."""
-        digest = hashlib.sha256(data).hexdigest()
+    def import_file(self, slug: str, data: bytes | None, filename: str, ingested: tuple[pd.DataFrame, IngestReport] | None = None,
+                    digest: str | None = None) -> ImportResult:
+        """Store one export for `slug` (which must exist). IngestError propagates with nothing written. An export
+        already read elsewhere comes as `ingested` with the `digest` of its original bytes."""
+        digest = digest or hashlib.sha256(data or b"").hexdigest()
         with self._reading() as s:
             merchant = self.merchant(s, slug)
             if s.scalar(select(Upload.id).where(Upload.merchant_id == merchant.id, Upload.sha256 == digest)) is not None:

@@ -96,3 +96,23 @@ def test_llm_plan_streams_and_preview_shows_the_data(monkeypatch):
         assert fake.requests and fake.requests[0]["stream"] is True
     assert "模型写的结论。" in " ".join(m.value for m in at.markdown)
     assert "起草：大模型起草" in " ".join(c.value for c in at.caption)
+
+
+def test_edited_plan_is_saved_to_the_workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("BELTDOCTOR_HOME", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    from ui.workspace import workspace
+
+    workspace.clear()
+    at = _draft(_page("kidsgoods_lowaov", "en"))
+    title_key = next(t.key for t in at.text_input if t.key and t.key.startswith("edit_title_"))
+    at.text_input(key=title_key).input("Bundles first, our way").run()
+    at.button(key=title_key.replace("edit_title_", "apply_")).click().run()
+    next(b for b in at.button if b.key and b.key.startswith("save_")).click().run()
+    assert not at.exception and any("plan version 1 of kidsgoods_lowaov" in s.value for s in at.success)
+    ws = workspace()
+    plan = ws.latest_plan("kidsgoods_lowaov")
+    assert plan.edited and plan.plan["actions"][0]["title"] == "Bundles first, our way"
+    assert len(ws.uploads("kidsgoods_lowaov")) == 7 and ws.diagnoses("kidsgoods_lowaov")[0].version == 1
+    assert ws.actions("kidsgoods_lowaov")[0].title == "Bundles first, our way"
+    workspace.clear()
