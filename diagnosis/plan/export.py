@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import io
 
-from diagnosis.documents import Bullets, Document, Heading, Image, Paragraph, Prose, Table, to_docx, to_markdown
+from diagnosis.documents import (
+    Bullets,
+    Document,
+    Heading,
+    Image,
+    Paragraph,
+    Prose,
+    Table,
+    to_docx,
+    to_markdown,
+)
 from diagnosis.formatting import metric as format_metric
 from diagnosis.i18n import t
 from diagnosis.plan.context import PlanContext

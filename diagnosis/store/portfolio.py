@@ -8,7 +8,13 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import case, func, select
 
-from diagnosis.store.models import ActionRecord, DiagnosisRecord, Merchant, PlanRecord, Upload
+from diagnosis.store.models import (
+    ActionRecord,
+    DiagnosisRecord,
+    Merchant,
+    PlanRecord,
+    Upload,
+)
 from diagnosis.store.workspace import Workspace, stale
 
 COLUMNS = ("slug", "name", "category", "owner", "health", "health_change", "top_finding", "findings", "gmv_30d", "gmv_change",

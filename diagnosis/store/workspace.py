@@ -27,7 +27,15 @@ from diagnosis import kpis
 from diagnosis.ingest import IngestReport, ingest
 from diagnosis.profile import MerchantProfile
 from diagnosis.settings import data_home
-from diagnosis.store.models import ActionRecord, DiagnosisRecord, MeetingNote, Merchant, PlanRecord, Upload, User
+from diagnosis.store.models import (
+    ActionRecord,
+    DiagnosisRecord,
+    MeetingNote,
+    Merchant,
+    PlanRecord,
+    Upload,
+    User,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 STATUSES = ("todo", "doing", "done")

@@ -7,10 +7,16 @@ import json
 import re
 
 from diagnosis.plan.context import Product
-from diagnosis.plan.prompt import BUDGET_TOKENS, SYSTEM, build_messages, estimate_tokens, prompt_tokens
+from diagnosis.plan.prompt import (
+    BUDGET_TOKENS,
+    SYSTEM,
+    build_messages,
+    estimate_tokens,
+    prompt_tokens,
+)
 from tests.diagnosis.test_ingest_hostile import HOSTILE_NAMES
 
-_BLOCK = re.compile(r'<data name="(\w+)">\n(.*?)\n</data>', re.S)
+_BLOCK = re.compile(r'<data name="(\w+)">\n(.*?)\n</data>', re.DOTALL)
 
 
 def _hostile(context):
