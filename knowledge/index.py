@@ -343,15 +343,15 @@ class CaseIndex:
             return (category_rank, 0 if stage and case.stage == stage else 1, 0 if case.pain_points[0] == code else 1,
                     -text_score.get(case.id, 0.0), case.id)
 
-        chosen = sorted(tagged, key=fit)[:k]
+        ranked = sorted((fit(case), case) for case in tagged)[:k]
         hits = []
-        for case in chosen:
+        for key, case in ranked:
             why = [Why("pain_point", code)]
             if case.category == category:
                 why.append(Why("category", category))
             if stage and case.stage == stage:
                 why.append(Why("stage", stage))
-            hits.append(Hit(case, round(1.0 / (1 + fit(case)[0] + fit(case)[1]), 4), tuple(why)))
+            hits.append(Hit(case, round(1.0 / (1 + key[0] + key[1]), 4), tuple(why)))
         if len(hits) < k:
             seen = {h.case.id for h in hits}
             hits += [h for h in self.search(text, k * 2) if h.case.id not in seen][: k - len(hits)]

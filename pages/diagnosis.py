@@ -22,9 +22,8 @@ through_the_gate()
 lang = state.get("lang", "zh")
 
 
-def _related_cases(code: str) -> None:
-    """The library's best cases for this finding; a click opens the case card in the Case Library."""
-    hits = case_index().cases_for(code, profile.category, profile.stage, k=3)
+def _related_cases(code: str, hits: list) -> None:
+    """The library's best cases for this finding (the ones the plan cites); a click opens the case card."""
     if not hits:
         return
     st.markdown(f"**{t('diag.cases', lang)}**")
@@ -43,6 +42,8 @@ profile = MerchantProfile.model_validate(state.get("profile", {}))
 result = diagnose(frames, profile)
 st.caption(t("diag.period", lang, source=source, start=result.period[0], end=result.period[1]))
 
+context = build_context(frames, profile, lang, case_index(), result=result)
+
 cols = st.columns([1, 3])
 cols[0].metric(t("diag.health", lang), f"{result.health_score}/100")
 cols[1].caption(t("diag.health_help", lang))
@@ -59,9 +60,8 @@ for finding in result.findings:
             key=f"finding_{finding.code}",
         )
         st.caption(t("diag.source", lang, source=finding.source, confidence=f"{finding.confidence:.0%}"))
-        _related_cases(finding.code)
+        _related_cases(finding.code, context.cases.get(finding.code, []))
 
-context = build_context(frames, profile, lang, case_index(), result=result)
 plan_section.render(context, plan_section.plan_key(state.get("merchant"), source, lang, profile.model_dump_json()))
 
 if result.skipped:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,15 +38,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextmanager
+def _streamlit(home: Path):
+    """`streamlit run app.py` on a free port with its own data home; yields (url, start time), prints a traceback
+    from the server log if one occurred."""
     port = _free_port()
-    env = {**os.environ, "BELTDOCTOR_HOME": str(tmp_path_factory.mktemp("home"))}
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT, env={**os.environ, "BELTDOCTOR_HOME": str(home)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -69,6 +71,12 @@ def server(tmp_path_factory):
             log = proc.stdout.read()
             if "Traceback" in log:
                 print(log)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with _streamlit(tmp_path_factory.mktemp("home")) as running:
+        yield running
 
 
 def _expected_cards(lang: str) -> dict[str, str]:
@@ -170,25 +178,8 @@ def locked_server(tmp_path_factory):
 
     home = tmp_path_factory.mktemp("locked")
     Workspace(f"sqlite:///{home / 'workspace.db'}").add_user("lin", "Lin", "provider", stauth.Hasher.hash("provider-pass"))
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env={**os.environ, "BELTDOCTOR_HOME": str(home)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.2)
+    with _streamlit(home) as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.mark.parametrize("path", ["/diagnosis", "/portfolio", "/brief?merchant=kidsgoods_lowaov"])
