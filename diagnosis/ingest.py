@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from diagnosis import settings
-from diagnosis.derive import add_derived
+from diagnosis.derive import derive
 from diagnosis.detect import ColumnMatch, KindScore, header_score, match_columns, score_kind, score_kinds, sheet_hint_score
 from diagnosis.errors import IngestError
 from diagnosis.i18n import t
@@ -433,8 +433,9 @@ def _build(raw: RawTable, filename: str, kind: ExportKind, scores: list[KindScor
     pending = {m.index: table.column(m.index) for m in matches}
     raw.data = table = None  # only the mapped columns stay alive, each until it is parsed
     pa.default_memory_pool().release_unused()
-    frame = _to_frame(_parse_columns(pending, rows, matches, warnings, notes), n_rows)
-    derived = add_derived(frame, kind)
+    columns = _parse_columns(pending, rows, matches, warnings, notes)
+    derived_columns, derived = derive(columns, kind)
+    frame = _to_frame(columns | derived_columns, n_rows)
     notes.extend({"code": "derived", "field": f, "formula": formula} for f, formula in derived.items())
     if "experience_scale" in frame.columns and frame["experience_scale"].notna().any():
         notes.append({"code": "experience_scale", "scale": f"{frame['experience_scale'].iloc[0]:g}"})
