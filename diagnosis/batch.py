@@ -1,9 +1,9 @@
 """A whole portfolio in one run: every merchant folder under a root is ingested, diagnosed, planned and stored,
 unchanged merchants are skipped, and the portfolio plus one brief per merchant can be written out.
 
-CPU work (ingest, diagnosis, plan context, offline drafting) runs in worker processes; the parent is the
-workspace's single writer and stores each merchant in one transaction. LLM drafting, which only waits on the
-network, runs in parent threads bounded by `workers`. A merchant that fails is reported with its reason and
+CPU work (ingest, Parquet encoding, diagnosis, plan context, offline drafting) runs in worker processes; the
+parent is the workspace's single writer and stores each merchant in one transaction. LLM drafting, which only
+waits on the network, runs in parent threads bounded by `workers`. A merchant that fails is reported with its reason and
 never stops the others.
 
 A worker diagnoses the files it ingested. That is what the workspace holds afterwards only when the stored
@@ -40,7 +40,7 @@ from diagnosis.plan.context import PlanContext
 from diagnosis.plan.drafters import PlanResult, make_plan
 from diagnosis.plan.export import plan_document, safe_cell
 from diagnosis.profile import MerchantProfile
-from diagnosis.store.workspace import StoredState, Workspace
+from diagnosis.store.workspace import EncodedExport, StoredState, Workspace
 
 STAGES = ("ingest", "diagnose", "plan", "store", "output", "index")  # index: building the case index, once per worker
 Progress = Callable[[int, int], None]
@@ -123,12 +123,12 @@ class _Job:
 
 @dataclass
 class _Work:
-    ingested: list = field(default_factory=list)  # (frame, report) per file of the job
+    ingested: list[EncodedExport] = field(default_factory=list)  # per file of the job, ready to store
     context: PlanContext | None = None
     result: PlanResult | None = None
     brief: str | None = None
     error: str | None = None
-    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("ingest", "diagnose", "plan", "index"), 0.0))
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("ingest", "store", "diagnose", "plan", "index"), 0.0))
 
 
 def _work(job: _Job) -> _Work:
@@ -149,11 +149,14 @@ def _work(job: _Job) -> _Work:
 
     name = None
     try:
+        read = []
         for name, data in job.files or ():
-            work.ingested.append(ingest(data, name))
+            read.append(ingest(data, name))
         name = None
-        frames = job.frames if job.frames is not None else kpis.combine(work.ingested)
+        frames = job.frames if job.frames is not None else kpis.combine(read)
         lap("ingest")
+        work.ingested = [EncodedExport.encode(frame, report) for frame, report in read]
+        lap("store")
         if not job.diagnose:
             return work
         if kpis.data_range(frames) is None:

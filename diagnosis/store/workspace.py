@@ -80,6 +80,20 @@ def from_parquet(data: bytes) -> pd.DataFrame:
     return pd.read_parquet(io.BytesIO(data))
 
 
+@dataclass(frozen=True)
+class EncodedExport:
+    """An export read and encoded elsewhere (a batch worker): the workspace's single writer then only stores
+    bytes, rather than converting every merchant's frames to Parquet itself."""
+
+    report: IngestReport
+    rows: int
+    parquet: bytes
+
+    @classmethod
+    def encode(cls, frame: pd.DataFrame, report: IngestReport) -> EncodedExport:
+        return cls(report, len(frame), to_parquet(frame))
+
+
 @dataclass
 class ImportResult:
     filename: str
@@ -185,20 +199,22 @@ class Workspace:
 
     # ---------------------------------------------------------------- uploads
 
-    def import_file(self, slug: str, data: bytes | None, filename: str, ingested: tuple[pd.DataFrame, IngestReport] | None = None,
-                    digest: str | None = None) -> ImportResult:
+    def import_file(self, slug: str, data: bytes | None, filename: str,
+                    ingested: tuple[pd.DataFrame, IngestReport] | EncodedExport | None = None, digest: str | None = None) -> ImportResult:
         """Store one export for `slug` (which must exist). IngestError propagates with nothing written. An export
-        already read elsewhere comes as `ingested` with the `digest` of its original bytes."""
+        already read elsewhere comes as `ingested`, with the `digest` of its original bytes when `data` is None."""
         digest = digest or hashlib.sha256(data or b"").hexdigest()
         with self._reading() as s:
             merchant = self.merchant(s, slug)
             if s.scalar(select(Upload.id).where(Upload.merchant_id == merchant.id, Upload.sha256 == digest)) is not None:
                 return ImportResult(filename, "unchanged")
-        frame, report = ingested or ingest(data, filename)
-        return self._store(slug, digest, filename, frame, report)
+        if not isinstance(ingested, EncodedExport):
+            ingested = EncodedExport.encode(*(ingested or ingest(data, filename)))
+        return self._store(slug, digest, filename, ingested)
 
-    def _store(self, slug: str, digest: str, filename: str, frame: pd.DataFrame, report: IngestReport) -> ImportResult:
-        result = ImportResult(filename, "new", report.kind, report.start, report.end, len(frame))
+    def _store(self, slug: str, digest: str, filename: str, export: EncodedExport) -> ImportResult:
+        report = export.report
+        result = ImportResult(filename, "new", report.kind, report.start, report.end, export.rows)
         with self.transaction() as s:
             merchant = self.merchant(s, slug)
             if report.start is not None and report.end is not None:
@@ -209,7 +225,7 @@ class Workspace:
                 for earlier in overlapping:
                     result.replaced.append((earlier.filename, self._cut_days(s, earlier, report.start, report.end)))
             s.add(Upload(merchant_id=merchant.id, sha256=digest, filename=filename, kind=report.kind, start=report.start,
-                         end=report.end, rows=len(frame), data=to_parquet(frame)))
+                         end=report.end, rows=export.rows, data=export.parquet))
         return result
 
     @staticmethod
