@@ -8,10 +8,11 @@ bench_diagnose (real headers, varied numbers so rules fire differently). In one 
     (a) baseline: ingest every merchant's three files serially, nothing else;
     (b) `run_batch(..., offline=True, workers=2)` into a fresh SQLite workspace, with --out (portfolio files and
         one brief per merchant): ingest, diagnose, plan context with cases, offline plan, store;
-    (c) `portfolio()` on the filled workspace, and the DataFrame a portfolio page would show built from it.
+    (c) `portfolio()` on the filled workspace, and the DataFrame a portfolio page would show built from it;
+    (d) the Portfolio page itself, run by Streamlit's AppTest on that workspace: the whole script, server side.
 
 Reports merchants per second of (b), the share of work per stage, peak RSS and CPU of this process and of the
-workers, (b)/(a), and the times of (c). Targets: (b) >= 20 merchants/s, (c) query < 1 s. Linux (reads /proc).
+workers, (b)/(a), and the times of (c) and (d). Targets: (b) >= 20 merchants/s, (d) < 1 s. Linux (reads /proc).
 Run from the repository root: `python -m benchmarks.bench_batch [--merchants N] [--workers N]`.
 """
 
@@ -39,7 +40,8 @@ from diagnosis.store.portfolio import portfolio
 from diagnosis.store.workspace import Workspace
 from ui import portfolio as page
 
-OUT = Path(__file__).resolve().parent / "out"
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "out"
 TARGET_RATE = 20.0
 TARGET_PORTFOLIO_S = 1.0
 
@@ -54,6 +56,20 @@ def write_portfolio(root: Path, merchants: int) -> None:
         (folder / "merchant.json").write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
         for name, data in merchant_files(rng).items():
             (folder / name).write_bytes(data)
+
+
+def page_run_seconds(home: Path, merchants: int, repeat: int = 3) -> float:
+    """Median time of one full run of the Portfolio page (query, table, charts) on the workspace under `home`."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["BELTDOCTOR_HOME"] = str(home)
+    os.environ.pop("DATABASE_URL", None)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.run()
+    at.switch_page(str(ROOT / "pages" / "portfolio.py")).run()
+    if at.exception or len(at.dataframe[0].value) != merchants:
+        raise SystemExit(f"the Portfolio page did not show {merchants} merchants: {at.exception}")
+    return _median_seconds(at.run, repeat)
 
 
 def page_frame(table):
@@ -136,7 +152,7 @@ def main() -> int:
                 ingest(path.read_bytes(), path.name)
         ingest_s = time.perf_counter() - start
 
-        workspace = Workspace(f"sqlite:///{base / 'workspace.db'}")
+        workspace = Workspace(f"sqlite:///{base / 'workspace.db'}")  # where BELTDOCTOR_HOME=base puts it, for (d)
         tree = Descendants()
         tree.start()
         load_before, cpu_before = os.getloadavg()[0], _cpu(resource.RUSAGE_SELF)
@@ -155,6 +171,7 @@ def main() -> int:
         rows = len(table)
         briefs = len(list((base / "out" / "briefs").glob("*.md")))
         workspace.engine.dispose()
+        page_s = page_run_seconds(base, args.merchants)
 
     work = sum(report.seconds.values())
     rate = args.merchants / batch_s
@@ -168,9 +185,10 @@ def main() -> int:
         "peak_rss_mb": {"self": rss_self, "largest_worker": rss_children},
         "cpu_ms_per_merchant": {"parent": cpu_parent / args.merchants * 1000, "workers": cpu_workers / args.merchants * 1000},
         "cpu_bound_merchants_per_s": min(args.workers, os.cpu_count() or 1) * 1000 / cpu_ms,
-        "portfolio_rows": rows, "portfolio_query_seconds": query_s, "portfolio_page_seconds": render_s,
+        "portfolio_rows": rows, "portfolio_query_seconds": query_s, "portfolio_frame_seconds": render_s,
+        "portfolio_page_run_seconds": page_s,
         "target_merchants_per_s": TARGET_RATE, "target_portfolio_seconds": TARGET_PORTFOLIO_S,
-        "verdict": "PASS" if rate >= TARGET_RATE and query_s < TARGET_PORTFOLIO_S else "MISSED",
+        "verdict": "PASS" if rate >= TARGET_RATE and page_s < TARGET_PORTFOLIO_S else "MISSED",
     }
     OUT.mkdir(exist_ok=True)
     (OUT / "batch.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -184,8 +202,8 @@ def main() -> int:
           f"{result['cpu_ms_per_merchant']['workers']:.0f} ms -> at most {result['cpu_bound_merchants_per_s']:.1f} merchants/s "
           f"on {min(args.workers, os.cpu_count() or 1)} idle cores (load before/after: {load_before:.1f}/{os.getloadavg()[0]:.1f})")
     print(f"ratio (b)/(a): {result['ratio']:.2f}")
-    print(f"(c) portfolio() {rows} rows {query_s * 1000:6.0f} ms (target < {TARGET_PORTFOLIO_S * 1000:.0f} ms); "
-          f"page frame {render_s * 1000:.0f} ms")
+    print(f"(c) portfolio() {rows} rows {query_s * 1000:6.0f} ms; page frame {render_s * 1000:.0f} ms")
+    print(f"(d) Portfolio page, whole script run (AppTest) {page_s * 1000:6.0f} ms (target < {TARGET_PORTFOLIO_S * 1000:.0f} ms)")
     print(result["verdict"])
     return 0
 

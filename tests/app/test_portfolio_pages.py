@@ -1,11 +1,10 @@
 """Portfolio and meeting brief pages on a workspace under tmp_path: the empty state imports the demo merchants,
 rows equal `portfolio()`, filters and the campaign comparison work, action progress and meetings are recorded,
-1,300 merchants render fast, and a merchant login sees only its own store, whatever page or URL it tries."""
+1,300 merchants are all listed, and a merchant login sees only its own store, whatever page or URL it tries."""
 
 from __future__ import annotations
 
 import shutil
-import time
 from datetime import date
 from pathlib import Path
 
@@ -213,7 +212,8 @@ def test_merchant_login_sees_only_its_own_store(ws):
     assert all(plain(p) not in shown for p in other.talking_points)
 
 
-def test_thirteen_hundred_merchants_render_fast(empty_ws):
+def test_thirteen_hundred_merchants_are_all_listed_worst_first(empty_ws):
+    """How fast the page runs at this size is measured in benchmarks/bench_batch.py."""
     ws = empty_ws
     findings = [{"code": "aov_low", "severity": "high"}, {"code": "refund_rate_high", "severity": "medium"}]
     with ws.transaction() as s:
@@ -233,9 +233,8 @@ def test_thirteen_hundred_merchants_render_fast(empty_ws):
                                     status="done" if n <= i % 4 else "todo") for n in range(1, 4)])
             s.add(Upload(merchant_id=m.id, sha256=f"{i:064d}", filename="f.csv", kind="store_daily", start=date(2022, 8, 1),
                          end=date(2022, 8, 30), rows=30, data=b""))
-    at = _page(PORTFOLIO)
-    started = time.perf_counter()
-    at.run()
-    elapsed = time.perf_counter() - started
-    assert len(_table(at)) == 1300
-    assert elapsed < 1.0, f"{elapsed:.2f} s for 1,300 merchants"
+    table = _table(_page(PORTFOLIO))
+    assert len(table) == 1300
+    assert table["health"].is_monotonic_increasing  # worst first, by default
+    row = table.set_index("name").loc["Shop 6"]  # latest health 12, was 6; two of three actions done
+    assert (row["health"], row["health_change"], row["open_actions"], row["completion"]) == (12, 6, 1, pytest.approx(200 / 3))
