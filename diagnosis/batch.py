@@ -3,8 +3,8 @@ unchanged merchants are skipped, and the portfolio plus one brief per merchant c
 
 CPU work (ingest, Parquet encoding, diagnosis, plan context, offline drafting) runs in worker processes; the
 parent is the workspace's single writer and stores each merchant in one transaction. LLM drafting, which only
-waits on the network, runs in parent threads bounded by `workers`. A merchant that fails is reported with its reason and
-never stops the others.
+waits on the network, runs in parent threads bounded by `workers`. A merchant that fails is reported with its
+reason and never stops the others.
 
 A worker diagnoses the files it ingested. That is what the workspace holds afterwards only when the stored
 uploads are exactly those files, in that order and uncut; otherwise (older uploads stay, or a file replaced days
