@@ -4,6 +4,7 @@ import streamlit as st
 
 from diagnosis.i18n import t
 from ui import auth, sidebar
+from ui.workspace import resume_deep_link
 
 st.set_page_config(page_title="BeltDoctor", page_icon="🩺", layout="wide")
 sidebar.init_state()
@@ -23,4 +24,6 @@ pages = [
     st.Page("pages/data.py", title=t("page.data", lang), icon=":material/table_view:"),
     st.Page("pages/settings.py", title=t("page.settings", lang), icon=":material/settings:"),
 ]
-st.navigation(pages).run()
+navigation = st.navigation(pages)
+resume_deep_link()
+navigation.run()

@@ -21,7 +21,7 @@ from ui.workspace import require, through_the_gate, visible_slugs, workspace
 
 SEVERITY_ICON = {"high": ":material/error:", "medium": ":material/warning:", "low": ":material/info:"}
 state = st.session_state
-through_the_gate()
+through_the_gate(__file__)
 lang = state.get("lang", "zh")
 ws = workspace()
 

@@ -24,7 +24,7 @@ from ui.workspace import through_the_gate
 
 VIEWS = ("search", "detail", "compare", "edit")
 state = st.session_state
-through_the_gate()
+through_the_gate(__file__)
 lang = state.get("lang", "zh")
 state.setdefault("case_view", "search")
 state.setdefault("case_selected", [])

@@ -10,7 +10,7 @@ from ui.data import current_frames
 from ui.workspace import through_the_gate
 
 state = st.session_state
-through_the_gate()
+through_the_gate(__file__)
 lang = state.get("lang", "zh")
 defs = kpis.metric_defs()
 

@@ -11,7 +11,7 @@ from ui.tables import column_config, labelled
 from ui.workspace import through_the_gate
 
 state = st.session_state
-through_the_gate()
+through_the_gate(__file__)
 lang = state.get("lang", "zh")
 
 

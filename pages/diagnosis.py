@@ -18,7 +18,7 @@ from ui.workspace import through_the_gate
 SEVERITY_ICON = {"high": ":material/error:", "medium": ":material/warning:", "low": ":material/info:"}
 
 state = st.session_state
-through_the_gate()
+through_the_gate(__file__)
 lang = state.get("lang", "zh")
 
 

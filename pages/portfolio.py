@@ -15,7 +15,7 @@ from ui.text import plain
 from ui.workspace import current_role, through_the_gate, visible_slugs, workspace
 
 state = st.session_state
-through_the_gate()
+through_the_gate(__file__)
 lang = state.get("lang", "zh")
 ws = workspace()
 role, _ = current_role()

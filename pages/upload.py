@@ -39,7 +39,7 @@ PREVIEW_ROWS = 20
 MAPPABLE = {"no_known_columns", "missing_required", "mapping_header_missing", "mapping_unknown_field", "mapping_invalid"}
 
 state = st.session_state
-through_the_gate()
+through_the_gate(__file__)
 lang = state.get("lang", "zh")
 state.setdefault("uploads", {})
 state.setdefault("upload_frames", {})

@@ -4,6 +4,8 @@ Every page that shows workspace data asks `visible_slugs()` and `require()`: a m
 store, whatever page or URL parameter it tries; provider staff (and a local install without logins) see all.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from diagnosis.store.workspace import Workspace
@@ -24,11 +26,21 @@ def current_role() -> tuple[str, str | None]:
     return state["role"], state.get("role_merchant")
 
 
-def through_the_gate() -> None:
-    """Every page calls this first. Opened by URL before any session started the app's navigation, Streamlit runs
-    a file of pages/ on its own, without app.py and its login gate; send such a visitor through app.py."""
+def through_the_gate(page: str) -> None:
+    """Every page calls this first with its `__file__`. Opened by URL before any session started the app's
+    navigation, Streamlit runs a file of pages/ on its own, without app.py and its login gate: send such a visitor
+    through app.py, keeping the page and its query (a bookmarked brief) for `resume_deep_link`."""
     if "role" not in state:
+        state.deep_link = (f"pages/{Path(page).name}", st.query_params.to_dict())
         st.switch_page("app.py")
+
+
+def resume_deep_link() -> None:
+    """In app.py once the gate has let the visitor in and the pages are registered: on to the page first asked for.
+    The page still checks what this login may see."""
+    if "deep_link" in state:
+        page, query = state.pop("deep_link")
+        st.switch_page(page, query_params=query)
 
 
 def visible_slugs() -> set[str] | None:

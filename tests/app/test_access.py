@@ -94,3 +94,20 @@ def test_login_form_checks_the_hashed_password(users):
     at.text_input[1].input("shop-pass")
     at.button[0].click().run()
     assert at.session_state["authentication_status"] is True and at.session_state["role_merchant"] == OWN
+
+
+def test_a_bookmarked_link_to_another_store_stays_closed_after_login(users):
+    """The page a visitor first asked for opens after the login (ui.workspace.resume_deep_link), and still checks
+    what this login may see."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.session_state["lang"] = "en"
+    at.session_state["deep_link"] = ("pages/brief.py", {"merchant": OTHER})
+    at.run()
+    assert any("Please sign in" in i.value for i in at.info) and at.session_state["deep_link"], "kept until signed in"
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "shop"
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["You do not have access to this store"]
+    shown = " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.title, *at.metric])
+    assert users.profile(OTHER).name not in shown and "deep_link" not in at.session_state
