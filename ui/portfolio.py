@@ -36,7 +36,7 @@ def display_frame(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     out["health"] = pd.to_numeric(frame["health"], errors="coerce").astype("Int64")
     out["health_change"] = pd.to_numeric(frame["health_change"], errors="coerce").astype("Int64")
     out["top_finding"] = _labels(frame["top_finding"], lambda c: t(f"rule.{c}.title", lang))
-    out["gmv_30d"] = pd.to_numeric(frame["gmv_30d"], errors="coerce")
+    out["gmv_30d"] = pd.to_numeric(frame["gmv_30d"], errors="coerce").round(0)  # whole yuan: the column compares sizes
     out["gmv_trend"] = frame["gmv_trend"]
     out["gmv_change"] = pd.to_numeric(frame["gmv_change"], errors="coerce") * 100
     days = pd.to_datetime(frame["last_data"]).dt.strftime("%Y-%m-%d").fillna(DASH)  # ISO text still sorts by date
@@ -54,7 +54,7 @@ def column_config(lang: str) -> dict:
         "name": st.column_config.TextColumn(label["name"], pinned=True),
         "health": st.column_config.NumberColumn(label["health"], format="%d", help=t("portfolio.col.health_help", lang), width="small"),
         "health_change": st.column_config.NumberColumn(label["health_change"], format="%+d", width="small"),
-        "top_finding": st.column_config.TextColumn(label["top_finding"]),
+        "top_finding": st.column_config.TextColumn(label["top_finding"], width="medium"),
         "gmv_30d": st.column_config.NumberColumn(label["gmv_30d"], format="localized"),
         "gmv_trend": st.column_config.LineChartColumn(label["gmv_trend"], y_min=0, width="small"),
         "gmv_change": st.column_config.NumberColumn(label["gmv_change"], format="%+.1f%%"),

@@ -63,7 +63,7 @@ def render() -> None:
     init_state()
     lang = state.lang
     with st.sidebar:
-        st.markdown("### BeltDoctor 带诊")
+        st.markdown(f"### {t('app.brand', lang)}")
         state["_w_lang"] = LANG_NAMES[lang]
         st.radio(t("app.language", lang), list(LANG_NAMES.values()), horizontal=True, key="_w_lang", on_change=_set_lang)
         if state.get("role") == "merchant":

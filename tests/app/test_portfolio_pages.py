@@ -117,7 +117,7 @@ def test_rows_equal_the_portfolio(ws):
     for name, row in expected.iterrows():
         shown = table.loc[name]
         assert shown["health"] == row["health"] and shown["open_actions"] == row["open_actions"]
-        assert shown["gmv_30d"] == pytest.approx(row["gmv_30d"])
+        assert shown["gmv_30d"] == round(row["gmv_30d"])  # whole yuan on screen
         assert shown["gmv_change"] == pytest.approx(row["gmv_change"] * 100)
         assert list(shown["gmv_trend"]) == pytest.approx(row["gmv_trend"])
         assert shown["completion"] == pytest.approx(row["completion"] * 100)
@@ -238,3 +238,22 @@ def test_thirteen_hundred_merchants_are_all_listed_worst_first(empty_ws):
     assert table["health"].is_monotonic_increasing  # worst first, by default
     row = table.set_index("name").loc["Shop 6"]  # latest health 12, was 6; two of three actions done
     assert (row["health"], row["health_change"], row["open_actions"], row["completion"]) == (12, 6, 1, pytest.approx(200 / 3))
+
+
+def test_a_bookmarked_brief_opens_after_the_gate(ws):
+    """Before any session has run app.py, Streamlit runs a page file on its own: the page keeps where the visitor
+    was going and sends them through app.py, which opens that page with its query once the gate lets them in."""
+    alone = AppTest.from_file(BRIEF, default_timeout=120)
+    alone.query_params["merchant"] = OTHER
+    alone.run()
+    assert alone.session_state["deep_link"] == ("pages/brief.py", {"merchant": OTHER})
+    assert not alone.metric, "nothing of the workspace is shown before the gate"
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["lang"] = "en"
+    at.session_state["deep_link"] = alone.session_state["deep_link"]
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.title] == [t("brief.title", "en")]
+    assert at.selectbox[0].value == OTHER and at.query_params["merchant"] == OTHER
+    assert "deep_link" not in at.session_state
