@@ -5,7 +5,7 @@ import streamlit as st
 
 from diagnosis.i18n import t
 from diagnosis.plan.llm import profiles
-from ui.llm import configured, llm_settings
+from ui.llm import configured, key_withheld, llm_settings
 from ui.text import plain
 from ui.workspace import through_the_gate
 
@@ -30,9 +30,13 @@ with st.form("llm_form"):
         state.llm_overrides = {"OPENAI_BASE_URL": url.strip(), "BELTDOCTOR_LLM_MODEL": model.strip(), "BELTDOCTOR_LLM_PROFILE": profile}
 
 settings = llm_settings()
+if key_withheld():
+    st.warning(t("settings.key_withheld", lang))
 if settings is None:
     st.info(t("plan.ui.no_llm", lang))
 else:
     caps = settings.profile
     st.success(t("settings.active", lang, model=plain(settings.describe())))
-    st.caption(t("settings.capabilities", lang, formats=" → ".join(caps.formats), stream=caps.stream, usage=caps.stream_usage))
+    yes_no = {True: t("settings.yes", lang), False: t("settings.no", lang)}
+    st.caption(t("settings.capabilities", lang, formats=" → ".join(caps.formats), stream=yes_no[caps.stream],
+                 usage=yes_no[caps.stream_usage]))

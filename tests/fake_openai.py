@@ -47,6 +47,7 @@ class FakeOpenAI:
     def __init__(self, replies: list[Reply] | None = None, default: Reply | None = None):
         self.default = default
         self.requests: list[dict] = []
+        self.authorizations: list[str | None] = []  # the Authorization header of each chat request
         self.url = ""
         self._queue: deque[Reply] = deque(replies or ())
         self._lock = threading.Lock()
@@ -125,6 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._send_error(400, "request body is not JSON")
             return
+        self.fake.authorizations.append(self.headers.get("Authorization"))
         reply = self.fake._take(request)
         try:
             self._answer(request, reply)

@@ -1,5 +1,6 @@
 """LLM configuration for the app: environment first, then Streamlit secrets, then the Settings page's choices
-for this session (endpoint, model, profile). The key is only ever read from the environment or secrets."""
+for this session (endpoint, model, profile). The key is only ever read from the environment or secrets, and only
+sent to the endpoint configured with it."""
 
 import os
 
@@ -24,10 +25,21 @@ def configured() -> dict[str, str]:
     return merged
 
 
+def key_withheld(overrides: dict[str, str] | None = None) -> bool:
+    """True when this session points plans at another endpoint than the deployment's: its key was issued for that
+    endpoint only, and any signed-in user can type an address here, so the key is not sent along."""
+    base = configured()
+    overrides = st.session_state.get("llm_overrides", {}) if overrides is None else overrides
+    url = (overrides.get("OPENAI_BASE_URL") or "").rstrip("/")
+    return bool(base.get("OPENAI_API_KEY")) and bool(url) and url != base.get("OPENAI_BASE_URL", "").rstrip("/")
+
+
 def llm_settings() -> LlmSettings | None:
     """None when no endpoint is configured anywhere (the offline drafter is then the only choice)."""
     env = configured()
     overrides = st.session_state.get("llm_overrides", {})
+    if key_withheld(overrides):
+        env.pop("OPENAI_API_KEY")
     env.update({k: v for k, v in overrides.items() if v})
     settings = LlmSettings.from_env(env)
     if settings is None:
