@@ -9,6 +9,7 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from diagnosis.documents import to_docx
 from diagnosis.i18n import t
@@ -17,7 +18,7 @@ from diagnosis.store.workspace import STATUSES
 from ui.cases import case_index
 from ui.plan import MIME
 from ui.text import plain
-from ui.workspace import require, through_the_gate, visible_slugs, workspace
+from ui.workspace import not_saved, require, through_the_gate, visible_slugs, workspace
 
 SEVERITY_ICON = {"high": ":material/error:", "medium": ":material/warning:", "low": ":material/info:"}
 state = st.session_state
@@ -32,20 +33,29 @@ def _pick() -> None:
 
 
 def _save_actions(slug: str, actions: list[briefs.ActionLine]) -> None:
-    """Write the actions whose status or note changed; a note-only edit keeps the dates already recorded."""
+    """Write the actions whose status or note changed, all or none; a note-only edit keeps the dates recorded."""
     changed = 0
-    for a in actions:
-        status, note = state[f"act_status_{a.id}_{lang}"], state[f"act_note_{a.id}"]
-        if status == a.status and note == a.note:
-            continue
-        on = a.done_on if status == a.status == "done" else state.act_on
-        ws.set_action_status(slug, a.id, status, note=note, on=on)
-        changed += 1
+    try:
+        with ws.atomic():
+            for a in actions:
+                status, note = state[f"act_status_{a.id}_{lang}"], state[f"act_note_{a.id}"]
+                if status == a.status and note == a.note:
+                    continue
+                on = a.done_on if status == a.status == "done" else state.act_on
+                ws.set_action_status(slug, a.id, status, note=note, on=on)
+                changed += 1
+    except SQLAlchemyError as exc:
+        state.brief_error = not_saved(exc, lang)
+        return
     state.brief_flash = t("action.saved", lang, n=changed)
 
 
 def _save_meeting(slug: str) -> None:
-    ws.add_meeting(slug, state.mt_date, state.mt_notes.strip())
+    try:
+        ws.add_meeting(slug, state.mt_date, state.mt_notes.strip())
+    except SQLAlchemyError as exc:  # the notes stay in the form
+        state.brief_error = not_saved(exc, lang)
+        return
     state.brief_flash = t("brief.meeting.saved", lang, date=state.mt_date.isoformat())
     state.mt_notes = ""
 
@@ -136,6 +146,8 @@ pdf.download_button(t("brief.export_pdf", lang), data=lambda: _pdf(brief), file_
                     on_click="ignore", key="brief_pdf", icon=":material/picture_as_pdf:", width="stretch")
 if "brief_flash" in state:
     st.success(state.pop("brief_flash"))
+if "brief_error" in state:
+    st.error(state.pop("brief_error"))
 st.caption(plain(briefs.comparison_caption(brief, lang)))
 
 cols = st.columns(3)

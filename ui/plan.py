@@ -2,6 +2,7 @@
 progress, show the plan with its citations and check notes, edit actions inline, and export lazily."""
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from diagnosis.i18n import t
 from diagnosis.plan.context import PlanContext
@@ -112,7 +113,7 @@ def _save(result: PlanResult, context: PlanContext, key: str) -> None:
     from diagnosis.ingest import IngestReport
     from diagnosis.merchants import DEMO_ROOT, export_files
     from ui.data import current_source
-    from ui.workspace import allowed, current_role, workspace
+    from ui.workspace import allowed, current_role, not_saved, workspace
 
     ws = workspace()
     source, slug = current_source()
@@ -124,16 +125,21 @@ def _save(result: PlanResult, context: PlanContext, key: str) -> None:
     if not slug or (role == "merchant" and not allowed(slug)):
         st.error(t("access.denied", context.lang))
         return
-    ws.upsert_merchant(slug, context.profile)
-    if source == "demo":
-        for path in export_files(DEMO_ROOT / slug):
-            ws.import_file(slug, path.read_bytes(), path.name)
-    elif source == "uploads":
-        for name, info in state.uploads.items():
-            ws.import_file(slug, None, name, ingested=(state.upload_frames[name], IngestReport.model_validate(info["report"])),
-                           digest=info["sha"])
-    record = ws.save_diagnosis(slug, context, ws.data_hash(slug))
-    saved = ws.save_plan(slug, result, record.id, edited=key in state.get("plan_edited", set()))
+    try:
+        with ws.atomic():  # profile, files, diagnosis and plan together, or nothing of them
+            ws.upsert_merchant(slug, context.profile)
+            if source == "demo":
+                for path in export_files(DEMO_ROOT / slug):
+                    ws.import_file(slug, path.read_bytes(), path.name)
+            elif source == "uploads":
+                for name, info in state.uploads.items():
+                    ws.import_file(slug, None, name, digest=info["sha"],
+                                   ingested=(state.upload_frames[name], IngestReport.model_validate(info["report"])))
+            record = ws.save_diagnosis(slug, context, ws.data_hash(slug))
+            saved = ws.save_plan(slug, result, record.id, edited=key in state.get("plan_edited", set()))
+    except SQLAlchemyError as exc:  # e.g. the database is locked or its disk full: say so, keep the plan on screen
+        st.error(not_saved(exc, context.lang))
+        return
     state.plan_saved = {"key": key, "slug": slug, "version": saved.version}
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from diagnosis.i18n import t
 from diagnosis.store.workspace import Workspace
 
 state = st.session_state
@@ -16,6 +17,12 @@ state = st.session_state
 @st.cache_resource(show_spinner=False)
 def workspace() -> Workspace:
     return Workspace()
+
+
+def not_saved(exc: Exception, lang: str) -> str:
+    """What a failed workspace write (inside `atomic()`) tells the user: nothing was written, and the database's
+    own one-line reason (locked, disk full, server gone)."""
+    return t("workspace.save_failed", lang, detail=" ".join(str(getattr(exc, "orig", None) or exc).split())[:200])
 
 
 def current_role() -> tuple[str, str | None]:

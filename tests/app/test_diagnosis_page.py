@@ -116,3 +116,27 @@ def test_edited_plan_is_saved_to_the_workspace(tmp_path, monkeypatch):
     assert len(ws.uploads("kidsgoods_lowaov")) == 7 and ws.diagnoses("kidsgoods_lowaov")[0].version == 1
     assert ws.actions("kidsgoods_lowaov")[0].title == "Bundles first, our way"
     workspace.clear()
+
+
+def test_a_save_that_fails_half_way_keeps_the_workspace_as_it_was(tmp_path, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from diagnosis.store.workspace import Workspace
+
+    monkeypatch.setenv("BELTDOCTOR_HOME", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    from ui.workspace import workspace
+
+    workspace.clear()
+
+    def disk_full(*args, **kwargs):
+        raise OperationalError("INSERT INTO plans", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(Workspace, "save_plan", disk_full)  # after the files and the diagnosis went in
+    at = _draft(_page("kidsgoods_lowaov", "en"))
+    next(b for b in at.button if b.key and b.key.startswith("save_")).click().run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["Not saved; the workspace is as it was: database or disk is full"]
+    assert workspace().merchants() == [] and not any("Saved:" in s.value for s in at.success)
+    assert any("Drafted by the offline drafter" in c.value for c in at.caption), "the plan stays on screen"
+    workspace.clear()

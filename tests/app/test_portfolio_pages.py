@@ -167,6 +167,30 @@ def test_marking_an_action_done_updates_brief_and_completion(ws):
     assert row["completion"] == pytest.approx(100 / len(actions)) and row["open_actions"] == len(actions) - 1
 
 
+def test_action_updates_are_saved_all_or_none(ws, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from diagnosis.store.workspace import Workspace
+
+    at = _page(BRIEF, brief_merchant=OWN)
+    first, second = ws.actions(OWN)[:2]
+    for action in (first, second):
+        at.selectbox(key=f"act_status_{action.id}_en").set_value("doing")
+    real, calls = Workspace.set_action_status, []
+
+    def fails_on_the_second(self, *args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            raise OperationalError("UPDATE actions", {}, Exception("database is locked"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Workspace, "set_action_status", fails_on_the_second)
+    _submit(at, "Save action updates")
+    assert not at.exception, at.exception
+    assert len(calls) == 2 and [e.value for e in at.error] == ["Not saved; the workspace is as it was: database is locked"]
+    assert [a.status for a in ws.actions(OWN)[:2]] == ["todo", "todo"], "the first update was rolled back"
+
+
 def test_brief_shows_the_engines_talking_points_and_records_a_meeting(ws):
     at = _page(BRIEF, "zh", brief_merchant=OTHER)
     expected = meeting_brief(ws, OTHER, "zh")
