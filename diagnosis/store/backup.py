@@ -8,12 +8,15 @@ transaction: a broken archive leaves the target untouched.
 from __future__ import annotations
 
 import base64
+import binascii
 import io
 import json
 import zipfile
+import zlib
 from datetime import date, datetime
 
 from sqlalchemy import Date, DateTime, LargeBinary, func, insert, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from diagnosis.store.models import Base
 from diagnosis.store.workspace import Workspace
@@ -62,6 +65,28 @@ class BackupError(ValueError):
     pass
 
 
+def _rows(archive: zipfile.ZipFile, table) -> list[dict]:
+    name = f"{table.name}.jsonl"
+    try:
+        lines = archive.read(name).decode("utf-8").splitlines()
+    except KeyError:
+        raise BackupError(f"the archive lacks {name}") from None
+    except (zipfile.BadZipFile, UnicodeDecodeError, EOFError, zlib.error) as exc:
+        raise BackupError(f"{name} is damaged ({exc})") from None
+    rows = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict):
+                raise TypeError("not a JSON object")
+            rows.append(_decode(table, row))
+        except (ValueError, TypeError, binascii.Error) as exc:
+            raise BackupError(f"{name} line {number}: {exc}") from None
+    return rows
+
+
 def import_zip(workspace: Workspace, data: bytes) -> dict[str, int]:
     """Load a backup into an empty workspace; BackupError (nothing written) for a bad archive or a used target."""
     try:
@@ -79,13 +104,13 @@ def import_zip(workspace: Workspace, data: bytes) -> dict[str, int]:
             if s.scalar(select(func.count()).select_from(table)):
                 raise BackupError(f"the target workspace is not empty (table {table.name} has rows)")
         for table in Base.metadata.sorted_tables:
-            try:
-                lines = archive.read(f"{table.name}.jsonl").decode("utf-8").splitlines()
-            except KeyError:
-                raise BackupError(f"the archive lacks {table.name}.jsonl") from None
-            rows = [_decode(table, json.loads(line)) for line in lines if line.strip()]
+            rows = _rows(archive, table)
             if rows:
-                s.execute(insert(table), rows)
+                try:
+                    s.execute(insert(table), rows)
+                except SQLAlchemyError as exc:  # a row that breaks a key or a constraint: the backup was edited or cut
+                    reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
+                    raise BackupError(f"{table.name}.jsonl does not fit the workspace ({reason})") from None
             counts[table.name] = len(rows)
         if workspace.engine.dialect.name == "postgresql":
             for table in Base.metadata.sorted_tables:

@@ -49,3 +49,25 @@ def test_refuses_a_used_target_and_a_broken_archive(tmp_path, workspace):
     import_zip(workspace, data)
     with pytest.raises(BackupError, match="not empty"):
         import_zip(workspace, data)
+
+
+def _tampered(data: bytes, member: str, edit) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as good, zipfile.ZipFile(out, "w") as bad:
+        for item in good.infolist():
+            body = good.read(item)
+            bad.writestr(item, edit(body.decode("utf-8")).encode("utf-8") if item.filename == member else body)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("member", "edit", "message"), [
+    ("merchant.jsonl", lambda text: text.replace("{", "{oops", 1), r"merchant.jsonl line 1: Expecting property name"),
+    ("upload.jsonl", lambda text: text.replace('"start": "', '"start": "31/12/', 1), r"upload.jsonl line 1: Invalid isoformat"),
+    ("upload.jsonl", lambda text: "[1, 2]\n" + text, r"upload.jsonl line 1: not a JSON object"),
+    ("action.jsonl", lambda text: text.replace('"plan_id": ', '"plan_id": 9', 1), r"action.jsonl does not fit the workspace \(.*(FOREIGN KEY|foreign key)"),
+])
+def test_an_edited_or_damaged_backup_is_refused_with_its_place(tmp_path, workspace, member, edit, message):
+    data = _tampered(export_zip(_filled(tmp_path)), member, edit)
+    with pytest.raises(BackupError, match=message):
+        import_zip(workspace, data)
+    assert workspace.merchants() == [], "nothing of it is written"
