@@ -6,7 +6,7 @@ import os
 
 import streamlit as st
 
-from diagnosis.plan.llm import LlmSettings, profile_for
+from diagnosis.plan.llm import OPENAI_URL, LlmSettings, profile_for
 
 KEYS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "BELTDOCTOR_LLM_MODEL", "BELTDOCTOR_LLM_PROFILE")
 
@@ -31,7 +31,7 @@ def key_withheld(overrides: dict[str, str] | None = None) -> bool:
     base = configured()
     overrides = st.session_state.get("llm_overrides", {}) if overrides is None else overrides
     url = (overrides.get("OPENAI_BASE_URL") or "").rstrip("/")
-    return bool(base.get("OPENAI_API_KEY")) and bool(url) and url != base.get("OPENAI_BASE_URL", "").rstrip("/")
+    return bool(base.get("OPENAI_API_KEY")) and bool(url) and url != (base.get("OPENAI_BASE_URL") or OPENAI_URL).rstrip("/")
 
 
 def llm_settings() -> LlmSettings | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from diagnosis.i18n import t
-from diagnosis.store.workspace import Workspace
+from diagnosis.store.workspace import Workspace, db_reason
 
 state = st.session_state
 
@@ -20,9 +20,8 @@ def workspace() -> Workspace:
 
 
 def not_saved(exc: Exception, lang: str) -> str:
-    """What a failed workspace write (inside `atomic()`) tells the user: nothing was written, and the database's
-    own one-line reason (locked, disk full, server gone)."""
-    return t("workspace.save_failed", lang, detail=" ".join(str(getattr(exc, "orig", None) or exc).split())[:200])
+    """What a failed workspace write (inside `atomic()`) tells the user: nothing was written, and why."""
+    return t("workspace.save_failed", lang, detail=db_reason(exc))
 
 
 def current_role() -> tuple[str, str | None]:

@@ -50,12 +50,15 @@ def profiles() -> dict[str, EndpointProfile]:
     return {name: EndpointProfile(name=name, **entry) for name, entry in raw.items()}
 
 
+OPENAI_URL = "https://api.openai.com/v1"  # where the openai client goes without a base URL
+
+
 def profile_for(base_url: str | None, name: str | None = None) -> EndpointProfile:
     if name:
         if name not in profiles():
             raise ValueError(f"unknown LLM profile '{name}'; known: {', '.join(profiles())}")
         return profiles()[name]
-    url = base_url or "https://api.openai.com/v1"
+    url = base_url or OPENAI_URL
     return next((p for p in profiles().values() if any(m in url for m in p.match)), profiles()["generic"])
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import Date, DateTime, LargeBinary, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from diagnosis.store.models import Base
-from diagnosis.store.workspace import Workspace
+from diagnosis.store.workspace import Workspace, db_reason
 
 FORMAT = 1
 MAX_MEMBER_BYTES = 2 * 1024**3
@@ -109,8 +109,7 @@ def import_zip(workspace: Workspace, data: bytes) -> dict[str, int]:
                 try:
                     s.execute(insert(table), rows)
                 except SQLAlchemyError as exc:  # a row that breaks a key or a constraint: the backup was edited or cut
-                    reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
-                    raise BackupError(f"{table.name}.jsonl does not fit the workspace ({reason})") from None
+                    raise BackupError(f"{table.name}.jsonl does not fit the workspace ({db_reason(exc)})") from None
             counts[table.name] = len(rows)
         if workspace.engine.dialect.name == "postgresql":
             for table in Base.metadata.sorted_tables:

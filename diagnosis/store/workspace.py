@@ -414,6 +414,11 @@ def _data_hash(hashes) -> str:
     return hashlib.sha256("\n".join(sorted(hashes)).encode()).hexdigest()
 
 
+def db_reason(exc: Exception) -> str:
+    """The database's own one-line reason for a failed statement (locked, disk full, a broken key), for messages."""
+    return " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
+
+
 def stale(last_day: date | None, today: date | None = None, days: int = 14) -> bool:
     return last_day is None or (today or date.today()) - last_day > timedelta(days=days)
 

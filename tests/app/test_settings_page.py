@@ -62,3 +62,15 @@ def test_the_deployment_key_goes_to_its_own_endpoint(monkeypatch):
         assert not at.warning
         _draft_on_diagnosis_page(at)
     assert own.authorizations and set(own.authorizations) == {"Bearer sk-secret-value-123"}
+
+
+def test_naming_the_default_endpoint_keeps_the_key(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-value-123")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.run()
+    at.switch_page(str(ROOT / "pages" / "settings.py")).run()
+    at.text_input[0].input("https://api.openai.com/v1/")
+    at.button[0].click().run()
+    assert not at.warning, "the deployment's own endpoint, written out, is not another endpoint"
