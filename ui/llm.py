@@ -25,10 +25,10 @@ def configured() -> dict[str, str]:
     return merged
 
 
-def key_withheld(overrides: dict[str, str] | None = None) -> bool:
+def key_withheld(base: dict[str, str] | None = None, overrides: dict[str, str] | None = None) -> bool:
     """True when this session points plans at another endpoint than the deployment's: its key was issued for that
     endpoint only, and any signed-in user can type an address here, so the key is not sent along."""
-    base = configured()
+    base = configured() if base is None else base
     overrides = st.session_state.get("llm_overrides", {}) if overrides is None else overrides
     url = (overrides.get("OPENAI_BASE_URL") or "").rstrip("/")
     return bool(base.get("OPENAI_API_KEY")) and bool(url) and url != (base.get("OPENAI_BASE_URL") or OPENAI_URL).rstrip("/")
@@ -38,7 +38,7 @@ def llm_settings() -> LlmSettings | None:
     """None when no endpoint is configured anywhere (the offline drafter is then the only choice)."""
     env = configured()
     overrides = st.session_state.get("llm_overrides", {})
-    if key_withheld(overrides):
+    if key_withheld(env, overrides):
         env.pop("OPENAI_API_KEY")
     env.update({k: v for k, v in overrides.items() if v})
     settings = LlmSettings.from_env(env)
