@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 
 MODEL = "fake-model"
+HOLD_LIMIT = 30.0  # a hanging or stalled reply gives up after this long even if the test never stops the server
 
 
 @dataclass
@@ -60,6 +61,15 @@ class FakeOpenAI:
         """Append replies to the queue."""
         with self._lock:
             self._queue.extend(replies)
+
+    def wait_for_requests(self, count: int = 1, timeout: float = 5.0) -> None:
+        """Block until `count` chat requests arrived; fail the test after `timeout` seconds (a client that fails
+        before sending must not hang the suite)."""
+        deadline = time.monotonic() + timeout
+        while len(self.requests) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the fake server got {len(self.requests)} of {count} requests within {timeout:.0f} s")
+            time.sleep(0.01)
 
     def __enter__(self) -> Self:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -137,8 +147,10 @@ class _Handler(BaseHTTPRequestHandler):
         if reply is None:
             self._send_error(500, "no scripted reply")
             return
-        if self.fake._stopped.wait(reply.delay) or (reply.hang and self.fake._stopped.wait()):
-            self.close_connection = True  # stopped before answering: drop the connection without a response
+        if reply.hang:
+            self.fake._stopped.wait(HOLD_LIMIT)
+        if reply.hang or self.fake._stopped.wait(reply.delay):
+            self.close_connection = True  # stopped (or held) before answering: drop the connection without a response
             return
         fmt = (request.get("response_format") or {}).get("type")
         if fmt in reply.reject_formats:
@@ -177,7 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             event({"content": piece})
         if reply.stall_after is not None:
-            self.fake._stopped.wait()
+            self.fake._stopped.wait(HOLD_LIMIT)
             return
         event({}, "stop")
         if (request.get("stream_options") or {}).get("include_usage") and reply.usage:

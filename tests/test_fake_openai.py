@@ -6,7 +6,6 @@ import json
 import threading
 import time
 
-import httpx
 import openai
 import pytest
 from openai import OpenAI
@@ -18,7 +17,7 @@ ANSWER = "直播间停留时长偏低：先优化开场三十秒的话术，再�
 
 
 def _client(fake: FakeOpenAI, read: float = 5.0) -> OpenAI:
-    return OpenAI(base_url=fake.url, api_key="test", max_retries=0, timeout=httpx.Timeout(5.0, read=read))
+    return OpenAI(base_url=fake.url, api_key="test", max_retries=0, timeout=openai.Timeout(5.0, read=read))
 
 
 def _create(client: OpenAI, **kwargs):
@@ -122,8 +121,7 @@ def test_stopping_releases_a_hanging_handler_quickly():
     with FakeOpenAI([Reply(hang=True)]) as fake:
         caller = threading.Thread(target=call)
         caller.start()
-        while not fake.requests:
-            time.sleep(0.01)
+        fake.wait_for_requests(1, timeout=5)
         start = time.monotonic()
     assert time.monotonic() - start < 2
     caller.join(timeout=2)

@@ -141,8 +141,7 @@ class LlmDrafter:
     def __init__(self, settings: LlmSettings, connect_timeout: float | None = None, read_timeout: float | None = None,
                  deadline: float | None = None, stall_timeout: float | None = None):
         """Timeouts default to the settings table (`BELTDOCTOR_LLM_*`)."""
-        import httpx
-        from openai import OpenAI
+        from openai import OpenAI, Timeout
 
         from diagnosis import settings as limits
 
@@ -157,7 +156,7 @@ class LlmDrafter:
         self.stall_timeout = stall_timeout
         self.client = OpenAI(
             base_url=settings.base_url, api_key=settings.api_key or "not-needed", max_retries=0,
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            timeout=Timeout(read_timeout, connect=connect_timeout),
         )
 
     def draft(self, context: PlanContext, on_progress: Progress | None = None) -> Outcome:
