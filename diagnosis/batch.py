@@ -386,6 +386,8 @@ def run_batch(root: Path, workspace: Workspace, out: Path | None, offline: bool 
 
     started = time.perf_counter()
     settings = None if offline else LlmSettings.from_env()
+    if settings is not None:
+        settings = replace(settings, cache=workspace)
     folders = merchant_folders(root, out)
     report = _Batch(workspace, out, settings, workers, lang, progress).run(folders, workspace.stored_state())
     if out is not None:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 from diagnosis.errors import IngestError
 from diagnosis.i18n import t
@@ -31,8 +34,53 @@ def _read(path: str) -> bytes:
         raise IngestError("unreadable", file=path, detail=exc.strerror or str(exc)) from None
 
 
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_text(text: str) -> str:
+    """Text for a terminal: escape sequences and control characters (from files, names or a server) removed."""
+    return _CONTROL.sub("", text)
+
+
 def _error(path: str, message: str) -> None:
-    print(f"error: {path}: {message}", file=sys.stderr)
+    print(terminal_text(f"error: {path}: {message}"), file=sys.stderr)
+
+
+class ProgressLine:
+    """The drafter's stage and elapsed time on stderr: one line rewritten in place on a terminal, or a line per
+    stage change (and every 15 s) when stderr is a log."""
+
+    def __init__(self, lang: str, stream: TextIO):
+        self.lang, self.stream = lang, stream
+        self.tty = stream.isatty()
+        self.stage, self.printed_at, self.width = None, -1e9, 0
+
+    def __call__(self, event) -> None:
+        text = t(f"plan.stage.{event.stage}", self.lang, seconds=f"{event.elapsed:.0f}", chars=f"{event.chars:,}")
+        if self.tty:
+            self.stream.write("\r" + text.ljust(self.width))
+            self.width = max(self.width, len(text))
+        elif event.stage != self.stage or event.elapsed - self.printed_at >= 15:
+            self.stream.write(text + "\n")
+            self.printed_at = event.elapsed
+        self.stage = event.stage
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.width:
+            self.stream.write("\n")
+
+
+def _capability_cache():
+    """The workspace remembers what each LLM endpoint is; without a usable workspace, this process does."""
+    from diagnosis.plan.servers import PROCESS_CACHE
+
+    try:
+        from diagnosis.store.workspace import Workspace
+
+        return Workspace()
+    except Exception:  # noqa: BLE001 - a cache is an optimisation: no workspace must not stop a plan
+        return PROCESS_CACHE
 
 
 def ingest_files(paths: list[str], mapping, lang: str, failed: list[str]) -> Iterator[tuple[str, object, object]]:
@@ -216,16 +264,21 @@ def cmd_plan(args: argparse.Namespace) -> int:
     })
     index = open_index()
     context = build_context(frames, profile, args.lang, index)
-    settings = None if args.offline else LlmSettings.from_env()
-
-    def progress(chars: int) -> None:
-        print(f"\r{t('plan.progress', args.lang, chars=chars)}", end="", file=sys.stderr, flush=True)
-
-    result = make_plan(context, set(index.cases), "llm" if settings else "offline", settings, None if args.json else progress)
-    if settings and not args.json:
-        print(file=sys.stderr)
-    if result.fallback_reason:
-        print(t("plan.fallback_note", args.lang, reason=result.fallback_reason), file=sys.stderr)
+    try:
+        settings = None if args.offline else LlmSettings.from_env()
+    except ValueError as exc:
+        _error("BELTDOCTOR_LLM_PROFILE", str(exc))
+        return EXIT_BAD_INPUT
+    progress = None
+    if settings is not None:
+        settings = replace(settings, cache=_capability_cache())
+        if args.progress or not args.json:
+            progress = ProgressLine(args.lang, sys.stderr)
+    result = make_plan(context, set(index.cases), "llm" if settings else "offline", settings, progress)
+    if progress is not None:
+        progress.close()
+    if result.fallback:
+        print(terminal_text(t("plan.fallback_note", args.lang, reason=result.fallback_reason(args.lang))), file=sys.stderr)
     if fmt is not None:
         try:
             Path(args.out).write_bytes(export(result, context, fmt, index.cases))
@@ -345,6 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--merchant", default=None, help="name shown in the plan (default: the files' folder)")
     p.add_argument("--json", action="store_true", help='{"drafter", "fallback_reason", "plan", "problems"}')
     p.add_argument("--out", metavar="plan.md|.docx|.pdf|.xlsx", default=None)
+    p.add_argument("--progress", action="store_true", help="show the LLM's stage and elapsed time on stderr (also with --json)")
     p = sub.add_parser("demo-data", help=COMMANDS["demo-data"][1])
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--seed", type=int, default=20220818)

@@ -33,6 +33,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("llm_read_timeout", 60, "Seconds to wait for the LLM's first token (and between bytes of a plain answer)."),
     Setting("llm_stall_timeout", 20, "Seconds of silence after which a streaming LLM answer counts as stalled."),
     Setting("llm_deadline", 85, "Seconds after which an LLM plan is abandoned for the offline drafter."),
+    Setting("llm_context", 8192, "The LLM server's context in tokens. Unset: what the server reports, else its kind's known size, else this default."),
+    Setting("llm_max_output_tokens", 8192, "Most tokens an LLM plan answer may take (max_tokens is sized to the plan below this)."),
+    Setting("llm_capability_ttl", 24, "Hours an endpoint's learned capabilities (kind, formats, context) are kept before asking again."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

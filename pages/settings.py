@@ -4,7 +4,7 @@ the environment or Streamlit secrets, is never shown, logged or written to disk.
 import streamlit as st
 
 from diagnosis.i18n import t
-from diagnosis.plan.llm import profiles
+from diagnosis.plan.servers import kinds
 from ui.llm import configured, key_withheld, llm_settings
 from ui.text import plain
 from ui.workspace import through_the_gate
@@ -22,7 +22,7 @@ with st.form("llm_form"):
     url = st.text_input(t("settings.base_url", lang), value=state.llm_overrides.get("OPENAI_BASE_URL") or base.get("OPENAI_BASE_URL", ""),
                         placeholder="http://127.0.0.1:8080/v1")
     model = st.text_input(t("settings.model", lang), value=state.llm_overrides.get("BELTDOCTOR_LLM_MODEL") or base.get("BELTDOCTOR_LLM_MODEL", ""))
-    names = ["", *profiles()]
+    names = ["", *kinds()]
     current = state.llm_overrides.get("BELTDOCTOR_LLM_PROFILE") or base.get("BELTDOCTOR_LLM_PROFILE", "")
     profile = st.selectbox(t("settings.profile", lang), names, index=names.index(current) if current in names else 0,
                            format_func=lambda n: n or t("settings.profile_auto", lang))
@@ -35,8 +35,9 @@ if key_withheld():
 if settings is None:
     st.info(t("plan.ui.no_llm", lang))
 else:
-    caps = settings.profile
     st.success(t("settings.active", lang, model=plain(settings.describe())))
-    yes_no = {True: t("settings.yes", lang), False: t("settings.no", lang)}
-    st.caption(t("settings.capabilities", lang, formats=" → ".join(caps.formats), stream=yes_no[caps.stream],
-                 usage=yes_no[caps.stream_usage]))
+    if st.button(t("settings.probe", lang)):
+        caps = settings.capabilities()
+        yes_no = {True: t("settings.yes", lang), False: t("settings.no", lang)}
+        st.caption(t("settings.capabilities", lang, kind=caps.kind, via=caps.via, formats=" → ".join(caps.formats),
+                     stream=yes_no[caps.stream], usage=yes_no[caps.stream_usage], n_ctx=caps.n_ctx or "?"))

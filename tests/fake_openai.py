@@ -7,6 +7,12 @@
 
 Each chat-completions request consumes the next scripted `Reply`; when the queue is empty `default` answers, or,
 without one, an HTTP 500 "no scripted reply".
+
+`kind` replays what a real server of that kind was observed (llama-cpp-python's server, measured) or is documented
+(llama.cpp's llama-server, Ollama, vLLM) to do: how it answers the recognition GETs, which response format it
+refuses, whether its stream carries `: ping` comments and usage, and what it does with a prompt longer than its
+context `n_ctx` (llama-cpp-python: HTTP 200 with an empty body; llama-server and vLLM: HTTP 400 naming the limit).
+Prompt length is counted here as one token per three characters of message content, independent of the drafter.
 """
 
 from __future__ import annotations
@@ -40,13 +46,25 @@ class Reply:
     hang: bool = False  # accept the request and never answer until the server stops
     usage: tuple[int, int] | None = (120, 80)  # (prompt_tokens, completion_tokens)
     reject_formats: tuple[str, ...] = ()  # response_format types answered with HTTP 500, as llama.cpp does
+    finish_reason: str = "stop"  # "length" for an answer cut by max_tokens
+
+
+KINDS = ("generic", "llama_cpp_python", "llamacpp", "ollama", "vllm")
+
+
+def fake_tokens(messages: list[dict]) -> int:
+    return sum(len(str(m.get("content") or "")) for m in messages) // 3
 
 
 class FakeOpenAI:
     """Context manager running the server on 127.0.0.1:<free port>; `url` is the client's base_url."""
 
-    def __init__(self, replies: list[Reply] | None = None, default: Reply | None = None):
+    def __init__(self, replies: list[Reply] | None = None, default: Reply | None = None, kind: str = "generic",
+                 n_ctx: int | None = None, report_ctx: bool = True):
+        assert kind in KINDS, kind
         self.default = default
+        self.kind, self.n_ctx, self.report_ctx = kind, n_ctx, report_ctx
+        self.gets: list[str] = []  # the paths of every GET (the drafter's recognition probes)
         self.requests: list[dict] = []
         self.authorizations: list[str | None] = []  # the Authorization header of each chat request
         self.url = ""
@@ -121,8 +139,24 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        if self.path.rstrip("/") == "/v1/models":
-            self._send_json(200, {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "fake"}]})
+        fake, path = self.fake, self.path.rstrip("/")
+        fake.gets.append(path)
+        ctx = fake.n_ctx if fake.report_ctx else None
+        if path == "/v1/models":
+            model = {"id": MODEL, "object": "model", "created": 0, "owned_by": {
+                "generic": "fake", "llama_cpp_python": "me", "llamacpp": "llamacpp", "ollama": "library", "vllm": "vllm"}[fake.kind]}
+            if fake.kind == "vllm":
+                model.update(root=MODEL, max_model_len=ctx)
+            if fake.kind == "llamacpp":
+                model["meta"] = {"n_ctx_train": 32768, "n_vocab": 262144}
+            self._send_json(200, {"object": "list", "data": [model]})
+        elif path == "/props" and fake.kind == "llamacpp":
+            self._send_json(200, {"default_generation_settings": {"n_ctx": ctx, "model": MODEL}, "total_slots": 1,
+                                  "chat_template": "{{ messages }}", "build_info": "b6000"})
+        elif path == "/api/version" and fake.kind == "ollama":
+            self._send_json(200, {"version": "0.12.3"})
+        elif fake.kind == "llama_cpp_python":
+            self._send_json(404, {"detail": "Not Found"})  # FastAPI's 404
         else:
             self._send_error(404, f"no route {self.path}")
 
@@ -153,8 +187,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # stopped (or held) before answering: drop the connection without a response
             return
         fmt = (request.get("response_format") or {}).get("type")
-        if fmt in reply.reject_formats:
+        kind = self.fake.kind
+        if fmt in reply.reject_formats or (kind == "llama_cpp_python" and fmt == "json_schema"):
             self._send_error(500, f"response_format type {fmt!r} is not supported", reply.headers)
+        elif self.fake.n_ctx and fake_tokens(request.get("messages") or []) > self.fake.n_ctx and kind != "ollama":
+            self._overflow(request)
         elif reply.raw_body is not None:
             self._send(reply.status, reply.raw_body.encode(), "application/json", reply.headers)
         elif reply.status != 200:
@@ -163,10 +200,28 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(request, reply)
         else:
             message = {"role": "assistant", "content": reply.content}
-            payload = _completion(request, "chat.completion", [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}])
+            payload = _completion(request, "chat.completion", [{"index": 0, "message": message, "finish_reason": reply.finish_reason, "logprobs": None}])
             if reply.usage:
                 payload["usage"] = _usage(reply.usage)
             self._send_json(200, payload, reply.headers)
+
+    def _overflow(self, request: dict) -> None:
+        n_prompt, n_ctx = fake_tokens(request.get("messages") or []), self.fake.n_ctx
+        if self.fake.kind == "llama_cpp_python":  # observed: a 200 with nothing in it, streamed or not
+            if request.get("stream"):
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("connection", "close")
+                self.end_headers()
+                self.close_connection = True
+            else:
+                self._send(200, b"", "application/json", None)
+        elif self.fake.kind == "vllm":
+            self._send_error(400, f"This model's maximum context length is {n_ctx} tokens. However, you requested "
+                                  f"{n_prompt + int(request.get('max_tokens') or 0)} tokens in the messages. Please reduce the length of the messages.")
+        else:
+            self._send_json(400, {"error": {"code": 400, "message": "the request exceeds the available context size, try increasing it",
+                                            "type": "exceed_context_size_error", "n_prompt_tokens": n_prompt, "n_ctx": n_ctx}})
 
     def _stream(self, request: dict, reply: Reply) -> None:
         self.send_response(200)
@@ -179,6 +234,9 @@ class _Handler(BaseHTTPRequestHandler):
             choice = {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
             self._event(json.dumps(_completion(request, "chat.completion.chunk", [choice]), ensure_ascii=False))
 
+        pings = self.fake.kind in ("llama_cpp_python", "llamacpp")
+        if pings:
+            self.wfile.write(b": ping - 2026-12-07 20:00:00.000000\r\n\r\n")  # sse-starlette's keep-alive comment
         event({"role": "assistant", "content": ""})
         content = reply.content or ""
         pieces = [content[i : i + reply.chunk_size] for i in range(0, len(content), reply.chunk_size)]
@@ -187,12 +245,15 @@ class _Handler(BaseHTTPRequestHandler):
                 break
             if n and self.fake._stopped.wait(reply.chunk_delay):
                 return
+            if pings and n % 5 == 4:
+                self.wfile.write(b": ping\r\n\r\n")
             event({"content": piece})
         if reply.stall_after is not None:
             self.fake._stopped.wait(HOLD_LIMIT)
             return
-        event({}, "stop")
-        if (request.get("stream_options") or {}).get("include_usage") and reply.usage:
+        event({}, reply.finish_reason)
+        usage_in_stream = self.fake.kind not in ("llama_cpp_python", "llamacpp")
+        if usage_in_stream and (request.get("stream_options") or {}).get("include_usage") and reply.usage:
             self._event(json.dumps({**_completion(request, "chat.completion.chunk", []), "usage": _usage(reply.usage)}))
         self._event("[DONE]")
 

@@ -3,10 +3,13 @@ for this session (endpoint, model, profile). The key is only ever read from the 
 sent to the endpoint configured with it."""
 
 import os
+from dataclasses import replace
 
 import streamlit as st
 
-from diagnosis.plan.llm import OPENAI_URL, LlmSettings, profile_for
+from diagnosis.plan.llm import LlmSettings
+
+OPENAI_URL = "https://api.openai.com/v1"  # where the openai client goes without a base URL
 
 KEYS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "BELTDOCTOR_LLM_MODEL", "BELTDOCTOR_LLM_PROFILE")
 
@@ -41,10 +44,12 @@ def llm_settings() -> LlmSettings | None:
     if key_withheld(env, overrides):
         env.pop("OPENAI_API_KEY")
     env.update({k: v for k, v in overrides.items() if v})
-    settings = LlmSettings.from_env(env)
+    try:
+        settings = LlmSettings.from_env(env)
+    except ValueError:
+        return None  # a profile name the deployment misspelt: no LLM rather than a traceback on every page
     if settings is None:
         return None
-    if overrides.get("BELTDOCTOR_LLM_PROFILE") or overrides.get("OPENAI_BASE_URL"):
-        profile = profile_for(settings.base_url, overrides.get("BELTDOCTOR_LLM_PROFILE") or None)
-        settings = LlmSettings(settings.base_url, settings.api_key, env.get("BELTDOCTOR_LLM_MODEL") or profile.default_model, profile)
-    return settings
+    from ui.workspace import workspace
+
+    return replace(settings, cache=workspace())

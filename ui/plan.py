@@ -39,8 +39,8 @@ def _draft(context: PlanContext, use_llm: bool, key: str) -> None:
     with st.status(t("plan.ui.drafting", lang, model=settings.describe()), expanded=True) as status:
         line = st.empty()
 
-        def progress(chars: int) -> None:
-            line.caption(t("plan.progress", lang, chars=chars))
+        def progress(event) -> None:
+            line.caption(t(f"plan.stage.{event.stage}", lang, seconds=f"{event.elapsed:.0f}", chars=f"{event.chars:,}"))
 
         result = make_plan(context, set(index.cases), "llm", settings, progress)
         status.update(label=t("plan.ui.drafted", lang) if result.drafter == "llm" else t("plan.ui.fell_back", lang),
@@ -185,8 +185,8 @@ def render(context: PlanContext, key: str) -> None:
     result: PlanResult | None = state.plans.get(key)
     if result is None:
         return
-    if result.fallback_reason:
-        st.warning(t("plan.doc.fallback", lang, reason=plain(result.fallback_reason)))
+    if result.fallback:
+        st.warning(t("plan.doc.fallback", lang, reason=plain(result.fallback_reason(lang))))
     st.caption(t("plan.ui.by", lang, drafter=t(f"plan.drafter.{result.drafter}", lang)))
     outcome = result.outcome
     if result.drafter == "llm" and outcome is not None:

@@ -76,8 +76,8 @@ def plan_document(result: PlanResult, context: PlanContext, library=None, charts
     doc = Document(t("plan.doc.title", lang, merchant=plan.merchant), t("plan.doc.subtitle", lang, period=plan.period, drafter=drafter),
                    lang=lang)
     doc.add(Heading(t("plan.doc.summary", lang)), Paragraph(plan.summary))
-    if result.fallback_reason:
-        doc.add(Paragraph(t("plan.doc.fallback", lang, reason=result.fallback_reason), "caption"))
+    if result.fallback:
+        doc.add(Paragraph(t("plan.doc.fallback", lang, reason=result.fallback_reason(lang)), "caption"))
     if context.kpis:
         doc.add(Heading(t("plan.doc.kpis", lang)),
                 Table((t("plan.doc.metric", lang), t("plan.doc.value", lang)), tuple((k.label[lang], k.shown(lang)) for k in context.kpis)))

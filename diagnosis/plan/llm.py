@@ -1,15 +1,18 @@
-"""The LLM drafter: any OpenAI-compatible endpoint through the official `openai` client.
+"""The LLM drafter: any OpenAI-compatible endpoint through the official `openai` client (2.x on httpx, 3.x on httpx2).
 
-Fault handling is the design: tight timeouts, at most one retry and only before the first token, an overall
-deadline, and a watchdog on stream inactivity (a stalled stream never raises by itself). The response format
-steps down json_schema -> json_object -> text when a server refuses one (llama.cpp answers json_schema with HTTP
-500); every answer is validated with pydantic and gets one repair round that shows the model its error. Any
-failure returns a reason instead of raising, so the caller can fall back to the offline drafter.
+Fault handling is the design. What the server is and accepts comes from the server (servers.py), so no request
+is sent in a format it is known to refuse, the prompt is sized to its context and every request sets `max_tokens`.
+Tight timeouts, at most one retry and only before the first token, an overall deadline, and a watchdog on stream
+inactivity (a stalled stream never raises by itself). The response format steps down json_schema -> json_object ->
+text when a server refuses one, and the step-down is remembered; every answer is validated with pydantic and gets
+one repair round that shows the model its error. Any failure returns a Reason (a code and parameters) instead of
+raising, so the caller falls back to the offline drafter and says the true cause in the viewer's language.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import queue
 import re
@@ -17,49 +20,29 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from diagnosis.plan.context import PlanContext
 from diagnosis.plan.model import Plan, plan_json_schema
-from diagnosis.plan.prompt import build_messages, prompt_tokens
-from diagnosis.schema import load_yaml
+from diagnosis.plan.prompt import DoesNotFit, Fitted, fit
+from diagnosis.plan.reasons import Reason, error_name
+from diagnosis.plan.servers import PROCESS_CACHE, Capabilities, CapabilityCache, capabilities_for, kinds, remember
 
-Progress = Callable[[int], None]
 REFUSED_FORMAT_STATUS = {400, 404, 415, 422, 500, 501}
 RETRY_STATUS = {408, 409, 429, 502, 503, 504}
 MAX_RETRY_WAIT = 5.0
+TICK = 1.0  # seconds between progress reports while the server reads the prompt or writes
+_CONTEXT_WORDS = ("context length", "context size", "context window", "maximum context", "available context",
+                  "too many tokens", "prompt is too long", "n_ctx", "exceeds the", "too long")
+_MAX_CONTEXT = re.compile(r"(?:maximum context length|context (?:size|length|window))\D{0,20}(\d{3,7})", re.I)
 
 
-class EndpointProfile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str = ""
-    match: tuple[str, ...] = ()
-    formats: tuple[str, ...]
-    stream: bool
-    stream_usage: bool
-    default_model: str
-    price: tuple[float, float] | None = None
-
-
-@cache
-def profiles() -> dict[str, EndpointProfile]:
-    raw = load_yaml(resources.files("diagnosis").joinpath("data", "llm_profiles.yaml").read_text(encoding="utf-8"))
-    return {name: EndpointProfile(name=name, **entry) for name, entry in raw.items()}
-
-
-OPENAI_URL = "https://api.openai.com/v1"  # where the openai client goes without a base URL
-
-
-def profile_for(base_url: str | None, name: str | None = None) -> EndpointProfile:
-    if name:
-        if name not in profiles():
-            raise ValueError(f"unknown LLM profile '{name}'; known: {', '.join(profiles())}")
-        return profiles()[name]
-    url = base_url or OPENAI_URL
-    return next((p for p in profiles().values() if any(m in url for m in p.match)), profiles()["generic"])
+def check_kind(name: str) -> str:
+    if name not in kinds():
+        raise ValueError(f"unknown LLM profile '{name}'; known: {', '.join(kinds())}")
+    return name
 
 
 @dataclass(frozen=True)
@@ -68,8 +51,10 @@ class LlmSettings:
 
     base_url: str | None
     api_key: str | None
-    model: str
-    profile: EndpointProfile
+    model: str | None
+    kind: str | None = None  # a server kind named by the deployment (BELTDOCTOR_LLM_PROFILE); else learned
+    context: int | None = None  # the server's context in tokens, when the deployment states it
+    cache: CapabilityCache | None = field(default=None, compare=False, repr=False)  # where learned capabilities live
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LlmSettings | None:
@@ -78,12 +63,34 @@ class LlmSettings:
         base_url, api_key = env.get("OPENAI_BASE_URL") or None, env.get("OPENAI_API_KEY") or None
         if not base_url and not api_key:
             return None
-        profile = profile_for(base_url, env.get("BELTDOCTOR_LLM_PROFILE") or None)
-        return cls(base_url, api_key, env.get("BELTDOCTOR_LLM_MODEL") or profile.default_model, profile)
+        kind = env.get("BELTDOCTOR_LLM_PROFILE") or None
+        context = env.get("BELTDOCTOR_LLM_CONTEXT") or None
+        return cls(base_url, api_key, env.get("BELTDOCTOR_LLM_MODEL") or None, kind and check_kind(kind),
+                   int(float(context)) if context else None)
 
     def describe(self) -> str:
         """For the UI and logs: never includes the key."""
-        return f"{self.model} @ {self.base_url or 'api.openai.com'} ({self.profile.name})"
+        where = self.base_url or "api.openai.com"
+        return (f"{self.model} @ {where}" if self.model else where) + (f" ({self.kind})" if self.kind else "")
+
+    def capabilities(self) -> Capabilities:
+        from diagnosis import settings as limits
+
+        return capabilities_for(self.base_url, self.api_key, self.model, self.kind, self.context,
+                                self.cache or PROCESS_CACHE, limits.get("llm_capability_ttl") * 3600)
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """What the drafter is doing, for a status line: `stage` is probing, reading_prompt, writing, repairing or
+    retrying; `chars` counts the answer so far."""
+
+    stage: str
+    elapsed: float
+    chars: int = 0
+
+
+Progress = Callable[[ProgressEvent], None]
 
 
 @dataclass
@@ -96,11 +103,14 @@ class Usage:
 @dataclass
 class Outcome:
     plan: Plan | None
-    reason: str | None = None
+    reason: Reason | None = None
     format: str | None = None
     attempts: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     prompt_tokens_estimated: int = 0
+    max_tokens: int | None = None
+    compact: bool = False
+    server: str | None = None  # the kind of server that answered
     first_token_s: float | None = None
     total_s: float = 0.0
 
@@ -108,10 +118,15 @@ class Outcome:
 class _Failed(Exception):
     """An attempt that cannot succeed on this endpoint; `refused` means another format may."""
 
-    def __init__(self, reason: str, refused: bool = False):
-        super().__init__(reason)
-        self.reason = reason
-        self.refused = refused
+    def __init__(self, reason: Reason, refused: bool = False, detail: str = "", context_limit: int | None = None):
+        super().__init__(reason.code)
+        self.reason, self.refused, self.detail, self.context_limit = reason, refused, detail, context_limit
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: Reason, wait: float):
+        super().__init__(reason.code)
+        self.reason, self.wait = reason, wait
 
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
@@ -127,204 +142,320 @@ def extract_json(text: str) -> object:
     return json.loads(candidate[start:end + 1])
 
 
-def validate_answer(text: str, lang: str) -> tuple[Plan | None, str | None]:
+def validate_answer(text: str, lang: str) -> tuple[Plan | None, str | None, str]:
+    """(plan, error for the repair prompt, where the error is) — `where` is a field path, language-neutral."""
     try:
         plan = Plan.model_validate(extract_json(text))
-    except (ValueError, ValidationError) as exc:
-        return None, str(exc)[:1500]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return None, str(exc)[:1500], ".".join(str(p) for p in first.get("loc", ())) or "plan"
+    except ValueError as exc:
+        return None, str(exc)[:1500], "JSON"
     if plan.language != lang:
-        return None, f"language must be '{lang}', got '{plan.language}'"
-    return plan, None
+        return None, f"language must be '{lang}', got '{plan.language}'", "language"
+    return plan, None, ""
+
+
+def suggest_context(needed: int) -> int:
+    """A context size to recommend: the next multiple of 4,096 tokens above what is needed."""
+    return int(math.ceil(needed / 4096) * 4096)
 
 
 class LlmDrafter:
     def __init__(self, settings: LlmSettings, connect_timeout: float | None = None, read_timeout: float | None = None,
                  deadline: float | None = None, stall_timeout: float | None = None):
-        """Timeouts default to the settings table (`BELTDOCTOR_LLM_*`)."""
-        from openai import OpenAI, Timeout
-
+        """Timeouts default to the settings table (`BELTDOCTOR_LLM_*`). Nothing here can fail: the client is
+        built inside `draft`, where any error becomes a reason."""
         from diagnosis import settings as limits
 
-        connect_timeout = connect_timeout or limits.get("llm_connect_timeout")
-        read_timeout = read_timeout or limits.get("llm_read_timeout")
-        deadline = deadline or limits.get("llm_deadline")
-        stall_timeout = stall_timeout or limits.get("llm_stall_timeout")
-
         self.settings = settings
-        self.read_timeout = read_timeout
-        self.deadline = deadline
-        self.stall_timeout = stall_timeout
-        self.client = OpenAI(
-            base_url=settings.base_url, api_key=settings.api_key or "not-needed", max_retries=0,
-            timeout=Timeout(read_timeout, connect=connect_timeout),
-        )
+        self.connect_timeout = connect_timeout or limits.get("llm_connect_timeout")
+        self.read_timeout = read_timeout or limits.get("llm_read_timeout")
+        self.deadline = deadline or limits.get("llm_deadline")
+        self.stall_timeout = stall_timeout or limits.get("llm_stall_timeout")
+        self.default_context = int(limits.get("llm_context"))
+        self.max_output = int(limits.get("llm_max_output_tokens"))
 
     def draft(self, context: PlanContext, on_progress: Progress | None = None) -> Outcome:
         started = time.monotonic()
         outcome = Outcome(plan=None)
-        deadline_at = started + self.deadline
-        last_reason = "no response format worked"
-        for fmt in self.settings.profile.formats:
-            messages = build_messages(context, fmt)
-            outcome.prompt_tokens_estimated = prompt_tokens(messages)
-            try:
-                text = self._attempt(messages, fmt, deadline_at, outcome, on_progress, started)
-                plan, error = validate_answer(text, context.lang)
-                if plan is None:
-                    outcome.attempts.append(f"{fmt}: invalid answer, repair")
-                    repair = messages + [
-                        {"role": "assistant", "content": text[:6000]},
-                        {"role": "user", "content": f"Your answer failed validation: {error}\nReply with the corrected JSON object only."},
-                    ]
-                    text = self._attempt(repair, fmt, deadline_at, outcome, on_progress, started)
-                    plan, error = validate_answer(text, context.lang)
-                if plan is None:
-                    outcome.reason = f"the model's answer was not a valid plan twice ({error.splitlines()[0][:200]})"
-                    break
-                outcome.plan, outcome.format = plan, fmt
-                break
-            except _Failed as exc:
-                outcome.attempts.append(f"{fmt}: {exc.reason}")
-                last_reason = exc.reason
-                if exc.refused and time.monotonic() < deadline_at:
-                    continue
-                outcome.reason = exc.reason
-                break
-        else:
-            outcome.reason = last_reason
+        report = _reporter(on_progress, started)
+        try:
+            outcome.reason = self._draft(context, outcome, report, started)
+        except Exception as exc:  # noqa: BLE001 - a drafter never raises: the caller falls back with the reason
+            outcome.reason = Reason("client_error", {"error": error_name(exc)})
+            outcome.attempts.append(f"{type(exc).__name__}: {exc}"[:300])
         outcome.total_s = round(time.monotonic() - started, 3)
-        self._cost(outcome.usage)
         return outcome
 
-    def _cost(self, usage: Usage) -> None:
-        price = self.settings.profile.price
+    def _draft(self, context: PlanContext, outcome: Outcome, report, started: float) -> Reason | None:
+        settings = self.settings
+        url = settings.base_url
+        if url is not None:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                return Reason("bad_url", {"url": url[:120]})
+        report("probing")
+        caps = settings.capabilities()
+        outcome.server = caps.kind
+        client = self._client()
+        deadline_at = started + self.deadline
+        n_ctx = caps.n_ctx or self.default_context
+        reason: Reason | None = Reason("format_refused", {"formats": " → ".join(caps.formats)})
+        for fmt in caps.formats:
+            try:
+                fitted = fit(context, fmt, n_ctx, self.max_output)
+            except DoesNotFit as exc:
+                return Reason("context_too_small", {"n_ctx": exc.n_ctx, "needed": exc.needed, "suggest": suggest_context(exc.needed)})
+            outcome.prompt_tokens_estimated, outcome.max_tokens, outcome.compact = fitted.prompt_tokens, fitted.max_tokens, fitted.compact
+            try:
+                outcome.plan = self._plan(client, caps, context, fmt, fitted, deadline_at, outcome, report)
+                outcome.format = fmt
+                reason = None
+                break
+            except _Failed as exc:
+                outcome.attempts.append(f"{fmt}: {exc.reason.code} {exc.detail}".strip())
+                reason = exc.reason
+                if exc.context_limit:
+                    caps = caps.with_context(exc.context_limit)
+                    remember(settings.cache or PROCESS_CACHE, settings.base_url, settings.model, caps)
+                if exc.refused:
+                    caps = caps.without_format(fmt)
+                    remember(settings.cache or PROCESS_CACHE, settings.base_url, settings.model, caps)
+                    if time.monotonic() < deadline_at:
+                        continue
+                break
+        self._cost(caps, outcome.usage)
+        return reason
+
+    def _client(self):
+        """The official client, with timeouts in its own type (openai.Timeout is httpx's in 2.x, httpx2's in 3.x)."""
+        from openai import OpenAI, Timeout
+
+        return OpenAI(base_url=self.settings.base_url, api_key=self.settings.api_key or "not-needed", max_retries=0,
+                      timeout=Timeout(self.read_timeout, connect=self.connect_timeout))
+
+    def _plan(self, client, caps: Capabilities, context: PlanContext, fmt: str, fitted: Fitted, deadline_at: float,
+              outcome: Outcome, report) -> Plan:
+        """One format: the answer, and one repair round when it is not a valid plan."""
+        messages = fitted.messages
+        text = self._attempt(client, caps, messages, fmt, fitted, deadline_at, outcome, report)
+        plan, error, where = validate_answer(text, context.lang)
+        if plan is None:
+            outcome.attempts.append(f"{fmt}: invalid answer at {where}, repair")
+            report("repairing")
+            repair = messages + [
+                {"role": "assistant", "content": text[:6000]},
+                {"role": "user", "content": f"Your answer failed validation: {error}\nReply with the corrected JSON object only."},
+            ]
+            text = self._attempt(client, caps, repair, fmt, fitted, deadline_at, outcome, report)
+            plan, error, where = validate_answer(text, context.lang)
+        if plan is None:
+            raise _Failed(Reason("invalid_answer", {"where": where}))
+        return plan
+
+    def _cost(self, caps: Capabilities, usage: Usage) -> None:
+        price = kinds()[caps.kind].price
         if price and (usage.prompt_tokens or usage.completion_tokens):
             usage.cost_yuan = round((usage.prompt_tokens * price[0] + usage.completion_tokens * price[1]) / 1e6, 5)
 
-    def _request(self, messages: list[dict], fmt: str) -> dict:
-        kwargs: dict = {"model": self.settings.model, "messages": messages, "temperature": 0.2}
+    def _request(self, caps: Capabilities, messages: list[dict], fmt: str, max_tokens: int) -> dict:
+        model = self.settings.model or caps.model or kinds()[caps.kind].default_model
+        kwargs: dict = {"model": model, "messages": messages, "temperature": 0.2, "max_tokens": max_tokens}
         if fmt == "json_schema":
             kwargs["response_format"] = {"type": "json_schema", "json_schema": {"name": "plan", "strict": True, "schema": plan_json_schema()}}
         elif fmt == "json_object":
             kwargs["response_format"] = {"type": "json_object"}
-        if self.settings.profile.stream:
+            if caps.json_object_schema:
+                kwargs["response_format"]["schema"] = plan_json_schema()  # llama.cpp turns it into a grammar
+        if caps.stream:
             kwargs["stream"] = True
-            if self.settings.profile.stream_usage:
+            if caps.stream_usage:
                 kwargs["stream_options"] = {"include_usage": True}
         return kwargs
 
-    def _attempt(self, messages, fmt, deadline_at, outcome, on_progress, started) -> str:
+    def _attempt(self, client, caps, messages, fmt, fitted: Fitted, deadline_at, outcome, report) -> str:
         """One call with at most one retry, only while no token has arrived."""
         for attempt in range(2):
             try:
-                return self._call(messages, fmt, deadline_at, outcome, on_progress, started)
+                return self._call(client, caps, messages, fmt, fitted, deadline_at, outcome, report)
             except _Retryable as exc:
                 wait = min(exc.wait, MAX_RETRY_WAIT, max(0.0, deadline_at - time.monotonic() - 1))
                 if attempt == 1 or time.monotonic() + wait >= deadline_at:
                     raise _Failed(exc.reason) from None
-                outcome.attempts.append(f"{fmt}: {exc.reason}, retry in {wait:.1f} s")
+                outcome.attempts.append(f"{fmt}: {exc.reason.code}, retry in {wait:.1f} s")
+                report("retrying")
                 time.sleep(wait)
-        raise _Failed("unreachable")
+        raise AssertionError("unreachable")
 
-    def _call(self, messages, fmt, deadline_at, outcome, on_progress, started) -> str:
-        """Run the request in a worker thread; the caller's loop enforces first-token, inactivity and deadline."""
+    def _call(self, client, caps, messages, fmt, fitted: Fitted, deadline_at, outcome, report) -> str:
+        """Run the request in a worker thread; this loop enforces first-token, inactivity and deadline, and reports
+        progress every TICK seconds while the server reads the prompt or writes."""
         events: queue.Queue = queue.Queue()
         holder: dict = {}
-        kwargs = self._request(messages, fmt)
-
-        def work() -> None:
-            try:
-                response = self.client.chat.completions.create(**kwargs)
-                if not kwargs.get("stream"):
-                    if not getattr(response, "choices", None):
-                        raise ValueError("the answer is not a chat completion")
-                    events.put(("text", response.choices[0].message.content or ""))
-                    events.put(("usage", response.usage))
-                    events.put(("done", None))
-                    return
-                holder["stream"] = response
-                finished = False
-                for chunk in response:
-                    if chunk.choices:
-                        choice = chunk.choices[0]
-                        if choice.delta and choice.delta.content:
-                            events.put(("text", choice.delta.content))
-                        finished = finished or bool(choice.finish_reason)
-                    if getattr(chunk, "usage", None):
-                        events.put(("usage", chunk.usage))
-                if not finished:
-                    raise ValueError("the stream ended without finishing its answer")
-                events.put(("done", None))
-            except Exception as exc:  # noqa: BLE001 - every failure is reported to the waiting loop
-                events.put(("error", exc))
-
-        threading.Thread(target=work, daemon=True).start()
+        kwargs = self._request(caps, messages, fmt, fitted.max_tokens)
+        work = threading.Thread(target=_exchange, args=(client, kwargs, events, holder), daemon=True)
+        work.start()
         parts: list[str] = []
+        chars, finish = 0, None
+        call_started = last_data = time.monotonic()
+        report("reading_prompt")
         while True:
-            remaining = deadline_at - time.monotonic()
-            if remaining <= 0:
-                self._abort(holder)
-                raise _Failed("the overall deadline passed before the plan was complete")
-            wait = min(remaining, self.stall_timeout if parts else self.read_timeout)
+            now = time.monotonic()
+            if now >= deadline_at:
+                _abort(holder)
+                raise _Failed(Reason("deadline", {"seconds": round(self.deadline)}))
+            if parts and now - last_data >= self.stall_timeout:
+                _abort(holder)
+                raise _Failed(Reason("stall", {"seconds": round(self.stall_timeout)}))
+            if not parts and now - call_started >= self.read_timeout:
+                _abort(holder)
+                raise _Failed(Reason("no_first_token", {"seconds": round(self.read_timeout)}))
             try:
-                kind, value = events.get(timeout=wait)
+                kind, value = events.get(timeout=max(0.01, min(TICK, deadline_at - now)))
             except queue.Empty:
-                self._abort(holder)
-                if parts:
-                    raise _Failed(f"the stream stalled: no data for {self.stall_timeout:.0f} s") from None
-                if wait < self.read_timeout:
-                    raise _Failed(f"no answer before the overall deadline of {self.deadline:.0f} s") from None
-                raise _Retryable(f"no answer within {wait:.0f} s", 0.0) from None
+                report("writing" if parts else "reading_prompt", chars)
+                continue
+            last_data = time.monotonic()
             if kind == "text":
                 if not parts and outcome.first_token_s is None:
-                    outcome.first_token_s = round(time.monotonic() - started, 3)
+                    outcome.first_token_s = round(last_data - (deadline_at - self.deadline), 3)
                 parts.append(value)
-                if on_progress:
-                    on_progress(sum(len(p) for p in parts))
+                chars += len(value)
+                report("writing", chars)
             elif kind == "usage" and value is not None:
                 outcome.usage.prompt_tokens += int(getattr(value, "prompt_tokens", 0) or 0)
                 outcome.usage.completion_tokens += int(getattr(value, "completion_tokens", 0) or 0)
+            elif kind == "finish":
+                finish = value
             elif kind == "done":
-                return "".join(parts)
+                return self._finished("".join(parts), finish, fitted)
+            elif kind == "empty" and not value.startswith("text/event-stream"):
+                raise _Failed(Reason("unreadable_answer", {"error": value.split(";")[0] or "?"}), refused=fmt != "text")
+            elif kind == "empty":
+                return self._finished("", None, fitted)
             elif kind == "error":
-                raise _classify(value, fmt, bool(parts))
+                raise _classify(value, fmt, bool(parts), fitted, (self.read_timeout, self.stall_timeout))
 
     @staticmethod
-    def _abort(holder: dict) -> None:
-        stream = holder.get("stream")
-        if stream is not None:
-            try:
-                stream.close()
-            except Exception:  # noqa: BLE001, S110 - closing a dead stream may fail; the attempt is over anyway
-                pass
+    def _finished(text: str, finish: str | None, fitted: Fitted) -> str:
+        if not text.strip():
+            raise _Failed(_overflow(fitted), detail="empty answer")
+        if finish == "length":
+            raise _Failed(Reason("truncated", {"max_tokens": fitted.max_tokens}))
+        return text
 
 
-class _Retryable(Exception):
-    def __init__(self, reason: str, wait: float):
-        super().__init__(reason)
-        self.reason = reason
-        self.wait = wait
+def _overflow(fitted: Fitted) -> Reason:
+    """llama.cpp answers a prompt longer than its context with HTTP 200 and nothing in it; others say so in a 400."""
+    needed = fitted.prompt_tokens + fitted.max_tokens
+    return Reason("context_overflow", {"needed": needed, "suggest": suggest_context(needed)})
 
 
-def _classify(exc: Exception, fmt: str, started: bool) -> Exception:
+def _reporter(on_progress: Progress | None, started: float):
+    def report(stage: str, chars: int = 0) -> None:
+        if on_progress is not None:
+            on_progress(ProgressEvent(stage, round(time.monotonic() - started, 1), chars))
+    return report
+
+
+def _exchange(client, kwargs: dict, events: queue.Queue, holder: dict) -> None:
+    """The request itself, in a worker thread: every outcome goes to the queue, nothing raises."""
+    try:
+        response = client.chat.completions.create(**kwargs)
+        if not kwargs.get("stream"):
+            choices = getattr(response, "choices", None)
+            if not isinstance(choices, list):
+                raise _NotACompletion(type(response).__name__)
+            if choices:
+                events.put(("text", choices[0].message.content or ""))
+                events.put(("finish", choices[0].finish_reason))
+            events.put(("usage", getattr(response, "usage", None)))
+            events.put(("done", None))
+            return
+        holder["stream"] = response
+        chunks = 0
+        for chunk in response:
+            chunks += 1
+            if chunk.choices:
+                choice = chunk.choices[0]
+                if choice.delta and choice.delta.content:
+                    events.put(("text", choice.delta.content))
+                if choice.finish_reason:
+                    events.put(("finish", choice.finish_reason))
+            if getattr(chunk, "usage", None):
+                events.put(("usage", chunk.usage))
+        if not chunks:
+            http = getattr(response, "response", None)
+            events.put(("empty", http.headers.get("content-type", "") if http is not None else ""))
+            return
+        events.put(("done", None))
+    except Exception as exc:  # noqa: BLE001 - every failure is reported to the waiting loop
+        events.put(("error", exc))
+
+
+class _NotACompletion(ValueError):
+    pass
+
+
+def _abort(holder: dict) -> None:
+    stream = holder.get("stream")
+    if stream is not None:
+        try:
+            stream.close()
+        except Exception:  # noqa: BLE001, S110 - closing a dead stream may fail; the attempt is over anyway
+            pass
+
+
+def _refused_connection(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ConnectionRefusedError) or "connection refused" in str(exc).lower() or "errno 111" in str(exc).lower():
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _host(exc: BaseException) -> str:
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None)
+    host = getattr(url, "host", None)
+    port = getattr(url, "port", None)
+    return f"{host}:{port}" if host and port else str(host or "?")
+
+
+def _classify(exc: Exception, fmt: str, started: bool, fitted: Fitted, timeouts: tuple[float, float]) -> Exception:
     """Map a client error to: retry (before the first token), step down the format ladder, or give up."""
     import openai
 
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return _Failed(f"the endpoint refused the API key (HTTP {exc.status_code})")
+        return _Failed(Reason("authentication", {"status": exc.status_code}))
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
+        message = str(getattr(exc, "message", "") or "")
         if status in RETRY_STATUS and not started:
             try:
                 wait = float(exc.response.headers.get("retry-after", "1"))
             except ValueError:
                 wait = 1.0
-            return _Retryable(f"HTTP {status}", wait)
+            return _Retryable(Reason("rate_limited" if status == 429 else "http_error", {"status": status}), wait)
+        if status in {400, 413, 422, 500} and any(w in message.lower() for w in _CONTEXT_WORDS) and "format" not in message.lower():
+            limit = _MAX_CONTEXT.search(message)
+            return _Failed(_overflow(fitted), detail=f"HTTP {status}", context_limit=int(limit.group(1)) if limit else None)
         if status in REFUSED_FORMAT_STATUS and fmt != "text":
-            return _Failed(f"HTTP {status} for response format {fmt}", refused=True)
-        return _Failed(f"HTTP {status}: {str(exc.message)[:160]}")
+            return _Failed(Reason("format_refused", {"formats": fmt}), refused=True, detail=f"HTTP {status}")
+        return _Failed(Reason("http_error", {"status": status}), detail=message[:160])
     if isinstance(exc, openai.APITimeoutError):
-        return _Failed("the endpoint timed out") if started else _Retryable("the endpoint timed out", 0.0)
+        read, stall = (round(x) for x in timeouts)
+        return _Failed(Reason("stall", {"seconds": stall})) if started else _Retryable(Reason("no_first_token", {"seconds": read}), 0.0)
     if isinstance(exc, openai.APIConnectionError):
-        return _Failed("connection lost mid-answer") if started else _Retryable(f"cannot connect ({exc.__cause__ or exc})"[:200], 0.5)
-    return _Failed(f"unreadable answer from the endpoint ({type(exc).__name__}: {str(exc)[:160]})", refused=fmt != "text")
+        if started:
+            return _Failed(Reason("connection_lost"))
+        code = "connection_refused" if _refused_connection(exc) else "cannot_connect"
+        return _Retryable(Reason(code, {"host": _host(exc)}), 0.5)
+    if isinstance(exc, json.JSONDecodeError) and not exc.doc.strip():
+        return _Failed(_overflow(fitted), detail="empty body")
+    if isinstance(exc, _NotACompletion | json.JSONDecodeError | openai.APIResponseValidationError):
+        return _Failed(Reason("unreadable_answer", {"error": error_name(exc)}), refused=fmt != "text", detail=str(exc)[:160])
+    return _Failed(Reason("client_error", {"error": error_name(exc)}), detail=str(exc)[:160])

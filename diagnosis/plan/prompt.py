@@ -1,8 +1,10 @@
 """The LLM prompt: fixed instructions, then the merchant's data in delimited, JSON-encoded blocks.
 
 Uploaded text (product names) is data: it only appears JSON-encoded inside a data block whose closing tag it
-cannot forge, and the instructions tell the model never to follow text found in data. The prompt stays under a
-token budget by trimming case text, never findings.
+cannot forge, and the instructions tell the model never to follow text found in data. Every uploaded name is cut
+to a fixed length. `fit` sizes the prompt to the server's context: case text is trimmed first, then a compact
+prompt keeps the high-severity findings (at least three findings) with one case each; the answer's budget
+(`max_tokens`) is what the offline plan for the same findings takes, with headroom.
 """
 
 from __future__ import annotations
@@ -10,12 +12,19 @@ from __future__ import annotations
 import json
 import re
 
+from dataclasses import dataclass, replace
+
 from diagnosis.plan.context import PlanContext
 from diagnosis.plan.model import plan_json_schema
 
 BUDGET_TOKENS = 6000
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
-CASE_LEVELS = ((3, 600), (3, 300), (2, 200), (1, 120), (1, 0))  # (cases per finding, characters per section)
+# (cases per finding, characters per case section, compact): the last level keeps only the findings that matter most
+LEVELS = ((3, 600, False), (3, 300, False), (2, 200, False), (1, 120, False), (1, 0, False), (1, 0, True))
+COMPACT_FINDINGS = 3
+NAME_CHARS = 80  # an uploaded name longer than this is cut: names are data, not room for a second prompt
+OUTPUT_HEADROOM, OUTPUT_FLOOR = 1.25, 512
+MARGIN_TOKENS = 64  # chat-template tokens around the messages
 
 SYSTEM = """You are BeltDoctor, a senior Douyin e-commerce consultant for industry-belt merchants.
 Draft a diagnosis and a prioritised action plan for ONE merchant from the data blocks in the user message.
@@ -47,6 +56,10 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + "…"
 
 
+def _name(text: str) -> str:
+    return _cut(" ".join(str(text).split()), NAME_CHARS)
+
+
 def _cases(context: PlanContext, per_finding: int, chars: int) -> list[dict]:
     lang = context.lang
     seen: dict[str, dict] = {}
@@ -65,8 +78,11 @@ def _cases(context: PlanContext, per_finding: int, chars: int) -> list[dict]:
 def data_blocks(context: PlanContext, level: int = 0) -> str:
     lang = context.lang
     profile = context.profile
+    per_finding, chars, compact = LEVELS[level]
+    if compact:
+        context = compact_context(context)
     blocks = [
-        _block("profile", {"merchant": profile.name, "category": profile.category, "gross_margin": profile.gross_margin,
+        _block("profile", {"merchant": _name(profile.name), "category": profile.category, "gross_margin": profile.gross_margin,
                            "stage": profile.stage, "period": context.period_text(), "health_score": context.health_score,
                            "upcoming_promotion": {"name": context.promotion.label(lang), "starts": context.promotion.start.isoformat()}
                            if context.promotion else None}),
@@ -74,26 +90,78 @@ def data_blocks(context: PlanContext, level: int = 0) -> str:
         _block("findings", [{"code": f.code, "severity": f.severity, "metric": f.metric, "value": round(f.value, 4),
                              "benchmark": round(f.benchmark, 4), "evidence": f.evidence[lang], "gmv_at_stake": f.gmv_at_stake}
                             for f in context.findings]),
-        _block("top_products", [{"name": p.name, "gmv_share": None if p.share is None else round(p.share, 4), "stock": p.stock}
+        _block("top_products", [{"name": _name(p.name), "gmv_share": None if p.share is None else round(p.share, 4), "stock": p.stock}
                                 for p in context.products]),
     ]
-    per_finding, chars = CASE_LEVELS[level]
     blocks.append(_block("cases", _cases(context, per_finding, chars)))
     return "\n\n".join(blocks)
 
 
-def build_messages(context: PlanContext, fmt: str, budget: int = BUDGET_TOKENS) -> list[dict[str, str]]:
-    """Chat messages for one attempt; `fmt` json_schema sends the schema as response_format, the others in the prompt."""
+def compact_context(context: PlanContext) -> PlanContext:
+    """The fewest findings that keep a plan grounded: every high-severity one, at least the top three."""
+    findings = context.findings
+    keep = [f for n, f in enumerate(findings) if f.severity == "high" or n < COMPACT_FINDINGS]
+    codes = {f.code for f in keep}
+    return replace(context, findings=keep, cases={c: h for c, h in context.cases.items() if c in codes},
+                   products=context.products[:3])
+
+
+def _system(context: PlanContext, fmt: str) -> str:
     language = "Simplified Chinese" if context.lang == "zh" else "English"
     system = SYSTEM.format(language=language)
     if fmt != "json_schema":
         system += "\n\n" + SCHEMA_NOTE.format(schema=json.dumps(plan_json_schema(), ensure_ascii=False))
-    task = "Draft the plan now as one JSON object."
-    for level in range(len(CASE_LEVELS)):
-        user = data_blocks(context, level) + "\n\n" + task
-        if estimate_tokens(system) + estimate_tokens(user) <= budget or level == len(CASE_LEVELS) - 1:
+    return system
+
+
+def _messages(context: PlanContext, fmt: str, level: int) -> list[dict[str, str]]:
+    user = data_blocks(context, level) + "\n\nDraft the plan now as one JSON object."
+    return [{"role": "system", "content": _system(context, fmt)}, {"role": "user", "content": user}]
+
+
+def build_messages(context: PlanContext, fmt: str, budget: int = BUDGET_TOKENS) -> list[dict[str, str]]:
+    """Chat messages for one attempt; `fmt` json_schema sends the schema as response_format, the others in the prompt."""
+    for level in range(len(LEVELS)):
+        messages = _messages(context, fmt, level)
+        if prompt_tokens(messages) <= budget:
             break
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    return messages
+
+
+def output_tokens(context: PlanContext) -> int:
+    """What the answer needs: the offline plan for the same findings, with headroom (a model writes prose too)."""
+    from diagnosis.plan.offline import draft_offline
+
+    return max(OUTPUT_FLOOR, int(estimate_tokens(draft_offline(context).model_dump_json()) * OUTPUT_HEADROOM))
+
+
+@dataclass(frozen=True)
+class Fitted:
+    messages: list[dict[str, str]]
+    prompt_tokens: int
+    max_tokens: int
+    compact: bool
+
+
+class DoesNotFit(Exception):
+    """Even the compact prompt and its answer exceed the context; `needed` is what they take."""
+
+    def __init__(self, n_ctx: int, needed: int):
+        super().__init__(f"needs {needed} tokens, context {n_ctx}")
+        self.n_ctx, self.needed = n_ctx, needed
+
+
+def fit(context: PlanContext, fmt: str, n_ctx: int, max_output: int) -> Fitted:
+    """The richest prompt whose tokens plus the answer's budget fit `n_ctx`; DoesNotFit when none does."""
+    full_out, compact_out = (min(max_output, output_tokens(c)) for c in (context, compact_context(context)))
+    needed = 0
+    for level, (_, _, compact) in enumerate(LEVELS):
+        messages = _messages(context, fmt, level)
+        tokens, out = prompt_tokens(messages), compact_out if compact else full_out
+        needed = tokens + out + MARGIN_TOKENS
+        if needed <= n_ctx:
+            return Fitted(messages, tokens, out, compact)
+    raise DoesNotFit(n_ctx, needed)
 
 
 def prompt_tokens(messages: list[dict[str, str]]) -> int:

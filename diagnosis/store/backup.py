@@ -25,6 +25,11 @@ FORMAT = 1
 MAX_MEMBER_BYTES = 2 * 1024**3
 
 
+def _tables() -> list:
+    """The tables a backup carries: everything but caches (they are learned again)."""
+    return [table for table in Base.metadata.sorted_tables if not table.info.get("cache")]
+
+
 def _encode(value: object) -> object:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
@@ -38,7 +43,7 @@ def export_zip(workspace: Workspace) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, workspace.session() as s:
         revision = s.execute(text("SELECT version_num FROM alembic_version")).scalar()
         counts = {}
-        for table in Base.metadata.sorted_tables:
+        for table in _tables():
             rows = [{k: _encode(v) for k, v in row._mapping.items()} for row in s.execute(select(table))]
             counts[table.name] = len(rows)
             archive.writestr(f"{table.name}.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
@@ -100,10 +105,10 @@ def import_zip(workspace: Workspace, data: bytes) -> dict[str, int]:
         raise BackupError(f"backup format {manifest.get('format')} is not supported (expected {FORMAT})")
     counts = {}
     with workspace.transaction() as s:
-        for table in Base.metadata.sorted_tables:
+        for table in _tables():
             if s.scalar(select(func.count()).select_from(table)):
                 raise BackupError(f"the target workspace is not empty (table {table.name} has rows)")
-        for table in Base.metadata.sorted_tables:
+        for table in _tables():
             rows = _rows(archive, table)
             if rows:
                 try:
@@ -112,6 +117,6 @@ def import_zip(workspace: Workspace, data: bytes) -> dict[str, int]:
                     raise BackupError(f"{table.name}.jsonl does not fit the workspace ({db_reason(exc)})") from None
             counts[table.name] = len(rows)
         if workspace.engine.dialect.name == "postgresql":
-            for table in Base.metadata.sorted_tables:
+            for table in _tables():
                 s.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {table.name}"))
     return counts

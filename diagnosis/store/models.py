@@ -130,3 +130,14 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchant.id", ondelete="CASCADE"), nullable=True)
     password_hash: Mapped[str] = mapped_column(String(200))
+
+
+class EndpointCapability(Base):
+    """What an LLM endpoint was learned to be and accept (diagnosis/plan/servers.py), shared by every app server
+    and batch on this workspace; a cache with its own time to live, so backups leave it out."""
+
+    __tablename__ = "endpoint_capability"
+    __table_args__ = {"info": {"cache": True}}
+    endpoint: Mapped[str] = mapped_column(String(600), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)

@@ -30,11 +30,13 @@ from diagnosis.settings import data_home
 from diagnosis.store.models import (
     ActionRecord,
     DiagnosisRecord,
+    EndpointCapability,
     MeetingNote,
     Merchant,
     PlanRecord,
     Upload,
     User,
+    now,
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -165,6 +167,21 @@ class Workspace:
 
     def session(self) -> Session:
         return self._sessions()
+
+    # ---------------------------------------------------------------- LLM endpoint capabilities (a CapabilityCache)
+
+    def load_capabilities(self, endpoint: str) -> dict | None:
+        with self._reading() as s:
+            found = s.get(EndpointCapability, endpoint)
+            return dict(found.data) if found else None
+
+    def save_capabilities(self, endpoint: str, data: dict) -> None:
+        with self.transaction() as s:
+            found = s.get(EndpointCapability, endpoint)
+            if found is None:
+                s.add(EndpointCapability(endpoint=endpoint, data=data))
+            else:
+                found.data, found.updated_at = data, now()
 
     # ---------------------------------------------------------------- merchants
 
@@ -314,7 +331,7 @@ class Workspace:
             previous = {a.why[0]: a for a in self._latest_actions(s, merchant.id) if a.why}
             record = PlanRecord(
                 merchant_id=merchant.id, diagnosis_id=diagnosis_id, version=version, drafter=result.drafter, edited=edited,
-                fallback_reason=result.fallback_reason, plan=result.plan.model_dump(mode="json"),
+                fallback_reason=result.fallback.dumps() if result.fallback else None, plan=result.plan.model_dump(mode="json"),
                 problems=[{"code": p.code, "where": p.where, "message": p.message, "severity": p.severity} for p in result.problems],
             )
             s.add(record)

@@ -36,12 +36,17 @@ def _draft_on_diagnosis_page(at: AppTest) -> None:
     assert not at.exception, at.exception
 
 
-def test_session_endpoint_and_hidden_key(monkeypatch):
-    at = _settings(monkeypatch, None, "http://127.0.0.1:8080/v1")
+def test_session_endpoint_capabilities_from_the_server_and_hidden_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("BELTDOCTOR_HOME", str(tmp_path))
+    with FakeOpenAI(kind="llamacpp", n_ctx=16384) as server:
+        at = _settings(monkeypatch, None, server.url)
+        next(b for b in at.button if "Check what the server supports" in b.label).click().run()
     shown = " ".join(e.value for e in at.success) + " ".join(c.value for c in at.caption)
-    assert "llamacpp" in shown and "json_object → text; streaming: yes; usage in stream: no" in shown
+    assert "Server kind llamacpp (from: props); context 16384 tokens" in shown
+    assert "json_object → text; streaming: yes; usage in stream: no" in shown
     assert KEY not in shown + " ".join(t.value for t in at.text_input)
-    assert at.session_state["llm_overrides"]["OPENAI_BASE_URL"] == "http://127.0.0.1:8080/v1"
+    assert at.session_state["llm_overrides"]["OPENAI_BASE_URL"] == server.url
+    assert set(server.gets) <= {"/v1/models", "/props"}
 
 
 def test_the_deployment_key_never_goes_to_a_session_endpoint(monkeypatch):

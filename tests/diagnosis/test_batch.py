@@ -179,6 +179,6 @@ def test_llm_drafting_runs_in_the_parent_and_falls_back_offline(tmp_path, monkey
         report = run_batch(root, workspace, tmp_path / "out", offline=False, workers=1, lang="en")
     assert _statuses(report) == {HOSTILE: "new"} and fake.requests
     plan = workspace.latest_plan(HOSTILE)
-    assert plan.drafter == "offline" and "unreadable answer" in plan.fallback_reason
+    assert plan.drafter == "offline" and json.loads(plan.fallback_reason)["code"] == "unreadable_answer", "stored as data"
     assert (tmp_path / "out" / "briefs" / f"{HOSTILE}.md").exists()
     workspace.engine.dispose()

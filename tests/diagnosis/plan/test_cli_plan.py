@@ -71,7 +71,7 @@ def test_broken_endpoint_yields_the_offline_plan_with_the_reason(monkeypatch, ca
     with FakeOpenAI(default=Reply(raw_body="garbage{{{")) as fake:
         monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
         out = _json(capsys, "--lang", "en")
-    assert out["drafter"] == "offline" and "unreadable answer" in out["fallback_reason"]
+    assert out["drafter"] == "offline" and out["fallback_code"] == "unreadable_answer" and "not a chat completion" in out["fallback_reason"]
     assert out["plan"]["actions"]
 
 

@@ -34,7 +34,8 @@ def test_hostile_product_names_stay_data(context_for):
         blocks = dict(_BLOCK.findall(user["content"]))
         assert list(blocks) == ["profile", "kpis", "findings", "top_products", "cases"], "no forged block boundaries"
         names = [p["name"] for p in json.loads(blocks["top_products"])]
-        assert names == HOSTILE_NAMES
+        expected = [" ".join(n.split()) for n in HOSTILE_NAMES]
+        assert [n.rstrip("…") for n in names] == [e[:80].rstrip() for e in expected]
         outside = _BLOCK.sub("", user["content"])
         assert not any(word in outside for word in ("Ignore", "忽略", "SYSTEM", "<script>", "HYPERLINK"))
         assert user["content"].count("</data>") == 5
@@ -51,6 +52,14 @@ def test_prompt_stays_under_budget_by_trimming_cases_not_findings(context_for):
     starved = build_messages(context, "json_object", budget=10)
     cases = json.loads(dict(_BLOCK.findall(starved[1]["content"]))["cases"])
     assert cases and all("situation" not in c for c in cases), "the smallest level keeps ids and titles only"
+
+
+def test_a_huge_name_cannot_blow_the_prompt_budget(context_for):
+    context = context_for("kidsgoods_lowaov", "en")
+    normal = prompt_tokens(build_messages(context, "json_object", budget=100_000))
+    giant = type(context)(**{**context.__dict__, "products": [Product("童" * 20_000, 1.0, 1.0, None)],
+                             "profile": context.profile.model_copy(update={"name": "店" * 20_000})})
+    assert prompt_tokens(build_messages(giant, "json_object", budget=100_000)) < normal + 200
 
 
 def test_token_estimate_counts_chinese_per_character():
