@@ -425,6 +425,11 @@ def _host(exc: BaseException) -> str:
     return f"{host}:{port}" if host and port else str(host or "?")
 
 
+def _named(exc: BaseException, *words: str) -> bool:
+    """An HTTP library's error recognised by its class names, whichever library (httpx, httpx2) the client uses."""
+    return any(word in cls.__name__ for cls in type(exc).__mro__ for word in words)
+
+
 def _classify(exc: Exception, fmt: str, started: bool, fitted: Fitted, timeouts: tuple[float, float]) -> Exception:
     """Map a client error to: retry (before the first token), step down the format ladder, or give up."""
     import openai
@@ -446,9 +451,11 @@ def _classify(exc: Exception, fmt: str, started: bool, fitted: Fitted, timeouts:
         if status in REFUSED_FORMAT_STATUS and fmt != "text":
             return _Failed(Reason("format_refused", {"formats": fmt}), refused=True, detail=f"HTTP {status}")
         return _Failed(Reason("http_error", {"status": status}), detail=message[:160])
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, openai.APITimeoutError) or _named(exc, "Timeout"):
         read, stall = (round(x) for x in timeouts)
         return _Failed(Reason("stall", {"seconds": stall})) if started else _Retryable(Reason("no_first_token", {"seconds": read}), 0.0)
+    if started and _named(exc, "NetworkError", "ProtocolError", "TransportError"):
+        return _Failed(Reason("connection_lost"))  # openai 2.x lets httpx's errors out of a stream unwrapped
     if isinstance(exc, openai.APIConnectionError):
         if started:
             return _Failed(Reason("connection_lost"))
