@@ -7,7 +7,7 @@ check exactly what a merchant sees.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal
 
 import pandas as pd
@@ -35,14 +35,7 @@ class Views:
     reference_partial: bool = False
 
 
-DEFAULT_DAYS = 30
-
-
-def default_period(span: tuple[date, date]) -> kpis.Period:
-    """The last 30 days with data (fewer when the data is shorter): long enough to smooth weekdays,
-    recent enough to act on."""
-    first, last = span
-    return kpis.Period(max(first, last - timedelta(days=DEFAULT_DAYS - 1)), last)
+default_period = kpis.default_period  # the dashboard opens on the period the diagnosis judges
 
 
 def nearby_promotions(span: tuple[date, date]) -> list[kpis.Promotion]:

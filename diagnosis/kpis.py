@@ -339,6 +339,16 @@ def promotions_between(start: date, end: date, calendar: Iterable[Promotion] | N
     return [p for p in (calendar or promotions()) if p.end >= start and p.start <= end]
 
 
+DEFAULT_DAYS = 30
+
+
+def default_period(span: tuple[date, date]) -> Period:
+    """The last 30 days with data (fewer when the data is shorter): long enough to smooth weekdays,
+    recent enough to act on. The dashboard and the diagnosis both start from it."""
+    first, last = span
+    return Period(max(first, last - timedelta(days=DEFAULT_DAYS - 1)), last)
+
+
 def reference_period(current: Period, mode: Literal["prev", "yoy"]) -> Period:
     """环比: the same number of days just before; 同比: the same dates one year earlier."""
     if mode == "prev":

@@ -8,11 +8,11 @@ a problem the engine can detect.
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from diagnosis import vocabulary
 from diagnosis.profile import Category, Stage
 
 Kind = Literal["reported_case", "playbook"]
@@ -30,12 +30,9 @@ SECTION_HEADINGS: dict[str, dict[str, str]] = {
 LANGUAGE_HEADINGS = {"zh": "中文", "en": "English"}
 
 
-@cache
 def finding_codes() -> frozenset[str]:
-    """Codes of the registered diagnosis rules: the only pain points a case may name."""
-    from diagnosis.rules import load_rules
-
-    return frozenset(load_rules())
+    """The finding codes: the only pain points a case may name."""
+    return vocabulary.finding_codes()
 
 
 class Bilingual(BaseModel):

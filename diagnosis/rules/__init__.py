@@ -195,9 +195,7 @@ def diagnose(frames: kpis.Frames, profile: MerchantProfile, period: kpis.Period 
     if period is None:
         if span is None:
             raise ValueError("no dated data to diagnose")
-        from diagnosis.dashboard import default_period
-
-        period = default_period(span)
+        period = kpis.default_period(span)
     ctx = Context(frames=frames, period=period, profile=profile, values=kpis.compute(frames, period.start, period.end))
     findings: list[Finding] = []
     skipped: list[Skip] = []

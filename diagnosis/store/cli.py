@@ -19,6 +19,14 @@ def _error(what: str, message: str) -> int:
     return EXIT_BAD_INPUT
 
 
+def hash_password(password: str) -> str:
+    """bcrypt, as the sign-in form checks it (streamlit-authenticator uses bcrypt.checkpw); bcrypt directly, so
+    adding a user does not import Streamlit."""
+    import bcrypt
+
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+
+
 def cmd_users(args: argparse.Namespace) -> int:
     from diagnosis.store.workspace import NotFound, Workspace
 
@@ -31,10 +39,8 @@ def cmd_users(args: argparse.Namespace) -> int:
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
     if len(password) < 8:
         return _error(args.username, "the password needs at least 8 characters")
-    import streamlit_authenticator as stauth
-
     try:
-        ws.add_user(args.username, args.name or args.username, args.role, stauth.Hasher.hash(password), args.merchant)
+        ws.add_user(args.username, args.name or args.username, args.role, hash_password(password), args.merchant)
     except (ValueError, NotFound) as exc:
         return _error(args.username, str(exc))
     print(f"user {args.username} ({args.role}) saved")
