@@ -23,6 +23,7 @@ import plotly.io as pio
 from numpy.lib.stride_tricks import sliding_window_view
 
 from diagnosis import formatting as fmt
+from diagnosis.economics import break_even_roi
 from diagnosis.i18n import t
 from diagnosis.kpis import Decomposition, Promotion, metric_defs
 from diagnosis.schema import load_yaml
@@ -481,28 +482,11 @@ def experience_trajectory(frame: pd.DataFrame, lang: str = "zh") -> go.Figure:
 # ------------------------------------------------------------------ 5. ROI against break-even
 
 
-def break_even_roi(gross_margin: float, refund_rate: float | None = None) -> float:
-    """1 / ((1 − r) × m): the ROI at which ad spend eats the whole margin (DOMAIN.md §1.9, k = 0).
-
-    `refund_rate` None (or NaN) counts as 0. ValueError for a margin ≤ 0, a negative refund rate or
-    (1 − r) × m ≤ 0 (no ROI breaks even)."""
-    m = float(gross_margin)
-    if not math.isfinite(m) or m <= 0:
-        raise ValueError(f"gross margin must be above 0, got {gross_margin!r}")
-    r = 0.0 if fmt.missing(refund_rate) else float(refund_rate)
-    if r < 0:
-        raise ValueError(f"refund rate cannot be negative, got {refund_rate!r}")
-    base = (1 - r) * m
-    if base <= 0:
-        raise ValueError(f"(1 - refund rate) x margin must be above 0, got {base!r}")
-    return 1 / base
-
-
 def roi_vs_breakeven(series_roi: pd.Series, gross_margin: float, refund_rate: float | None, lang: str = "zh",
-                     label: str | None = None) -> go.Figure:
-    """ROI per period against the break-even line; points below it red. `label` is a metric id
-    (roi_total, roi_direct, store_efficiency) or a display name for the ROI series."""
-    be = break_even_roi(gross_margin, refund_rate)
+                     label: str | None = None, loss_share: float = 0.0) -> go.Figure:
+    """ROI per period against the break-even line (economics.break_even_roi, the line the diagnosis judges by);
+    points below it red. `label` is a metric id (roi_total, roi_direct, store_efficiency) or a display name."""
+    be = break_even_roi(gross_margin, None if fmt.missing(refund_rate) else refund_rate, loss_share)
     known = not fmt.missing(refund_rate)
     layout = _layout(t("chart.roi.title", lang))
     s = _clean_series(series_roi).dropna()

@@ -13,7 +13,7 @@ from typing import Literal
 import pandas as pd
 import plotly.graph_objects as go
 
-from diagnosis import charts, kpis
+from diagnosis import charts, economics, kpis
 
 CARDS = ("gmv", "orders", "aov", "product_ctr", "click_to_pay", "refund_rate", "live_gmv", "ad_spend", "roi_total", "roi_direct", "experience_score")
 TABS = ("overview", "traffic", "live", "video", "ads", "service", "products")
@@ -60,6 +60,7 @@ def build_views(
     freq: kpis.Granularity,
     lang: str,
     gross_margin: float | None = None,
+    category: str = "default",
 ) -> Views:
     defs = kpis.metric_defs()
     comparison = kpis.compare(frames, current, reference)
@@ -98,12 +99,13 @@ def build_views(
         views.figures["live_scatter"] = charts.live_scatter(live, lang)
     if "videos" not in frames:
         views.needs["video"] = "videos"
-    roi_metric = next((m for m in ("roi_total", "roi_direct") if m in series), None)
-    if roi_metric is None:
+    roi = economics.roi_metric(series)
+    if roi is None:
         views.needs["roi"] = "ads"
     elif gross_margin:
         views.figures["roi"] = charts.roi_vs_breakeven(
-            series[roi_metric], gross_margin, comparison.current.get("refund_rate"), lang, label=defs[roi_metric].label(lang)
+            series[roi], gross_margin, comparison.current.get("refund_rate"), lang, label=defs[roi].label(lang),
+            loss_share=economics.refund_loss_share(category),
         )
     experience = cut("experience", "experience")
     if experience is not None:

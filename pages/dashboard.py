@@ -39,7 +39,8 @@ if mode == "promo":
     labels = {p.label(lang): p for p in promos}
     promo = labels[st.selectbox(t("dash.promotion", lang), list(labels), index=len(labels) - 1)]
 current, reference = dashboard.periods(frames, chosen, mode, promo)
-views = dashboard.build_views(frames, current, reference, freq, lang, state.get("profile", {}).get("gross_margin"))
+profile = state.get("profile", {})
+views = dashboard.build_views(frames, current, reference, freq, lang, profile.get("gross_margin"), profile.get("category") or "default")
 
 note = t("dash.comparing", lang, start=current.start, end=current.end, ref_start=reference.start, ref_end=reference.end)
 st.caption(note + (t("dash.per_day", lang) if views.comparison.per_day else ""))

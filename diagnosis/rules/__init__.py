@@ -12,15 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from importlib import resources
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from diagnosis import kpis
+from diagnosis.economics import benchmarks
 from diagnosis.i18n import t
 from diagnosis.profile import MerchantProfile
-from diagnosis.schema import get_kind, load_yaml
+from diagnosis.schema import get_kind
 
 Severity = Literal["high", "medium", "low"]
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
@@ -118,18 +118,6 @@ def _formatted(params: dict[str, object], lang: str) -> dict[str, str]:
         return metric(number, unit, lang)
 
     return {k: shape(v) for k, v in params.items()}
-
-
-@cache
-def _benchmark_table() -> dict[str, dict]:
-    text = resources.files("diagnosis").joinpath("data", "benchmarks.yaml").read_text(encoding="utf-8")
-    return load_yaml(text)
-
-
-def benchmarks(category: str) -> dict[str, dict]:
-    """The category's thresholds over the defaults (each {value, source, confidence})."""
-    table = _benchmark_table()
-    return {**table["default"], **table.get(category, {})}
 
 
 RuleResult = Finding | Skip | None

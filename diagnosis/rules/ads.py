@@ -5,6 +5,7 @@ rate, k the unrecoverable cost share on refunded GMV (category benchmark). Whole
 present (it includes the natural sales the ad pulls), else direct ROI.
 """
 
+from diagnosis.economics import break_even_roi, roi_metric
 from diagnosis.rules import Context, Finding, confidence_for_days, rule
 
 HIGH_BELOW = 0.8  # an ROI under 80% of break-even loses money on every order
@@ -12,7 +13,7 @@ HIGH_BELOW = 0.8  # an ROI under 80% of break-even loses money on every order
 
 @rule("paid_roi_below_breakeven", reads=("ads", "store_daily"))
 def paid_roi_below_breakeven(ctx: Context):
-    metric = next((m for m in ("roi_total", "roi_direct") if m in ctx.values), None)
+    metric = roi_metric(ctx.values)
     if metric is None:
         return ctx.needs_export("paid_roi_below_breakeven", "ads")
     margin = ctx.profile.gross_margin
@@ -20,10 +21,11 @@ def paid_roi_below_breakeven(ctx: Context):
         return ctx.needs("paid_roi_below_breakeven", "needs_margin")
     refund = ctx.values.get("refund_rate", 0.0)
     loss_share, _ = ctx.benchmark("refund_loss_share")
-    base = (1 - refund) * margin - refund * loss_share
-    if base <= 0:
+    try:
+        break_even = break_even_roi(margin, refund, loss_share)
+    except ValueError:
         return None  # no ROI breaks even: the refund problem is its own finding
-    roi, break_even = ctx.values[metric], 1 / base
+    roi = ctx.values[metric]
     if roi >= break_even:
         return None
     spend = ctx.values.get("ad_spend")

@@ -99,20 +99,6 @@ def test_monthly_series_are_not_scanned():
 # ------------------------------------------------------------------ break-even ROI
 
 
-@pytest.mark.parametrize(
-    ("margin", "refund", "expected"),
-    [(0.4, 0, 2.5), (0.4, None, 2.5), (0.5, 0.1, 2.222), (0.4, 0.3, 3.571), (0.18, 0.12, 6.313)],
-)
-def test_break_even_roi(margin, refund, expected):
-    assert charts.break_even_roi(margin, refund) == pytest.approx(expected, abs=5e-4)
-
-
-@pytest.mark.parametrize(("margin", "refund"), [(0, 0), (-0.1, 0), (0.4, 1.0), (0.4, 1.5), (0.4, -0.1), (float("nan"), 0)])
-def test_break_even_roi_rejects_impossible_inputs(margin, refund):
-    with pytest.raises(ValueError):
-        charts.break_even_roi(margin, refund)
-
-
 def test_roi_chart_draws_break_even_and_says_when_refunds_are_unknown():
     roi = _daily([2.0, 2.4, 3.0, 1.8])
     known = charts.roi_vs_breakeven(roi, 0.4, 0.3, "en", label="roi_total")
