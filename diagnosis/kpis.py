@@ -118,7 +118,7 @@ class Buckets:
     n: int
 
     @classmethod
-    def single(cls, rows: int) -> "Buckets":
+    def single(cls, rows: int) -> Buckets:
         return cls(np.zeros(rows, dtype=np.intp), 1)
 
 

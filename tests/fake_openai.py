@@ -11,7 +11,8 @@ without one, an HTTP 500 "no scripted reply".
 `kind` replays what a real server of that kind was observed (llama-cpp-python's server, measured) or is documented
 (llama.cpp's llama-server, Ollama, vLLM) to do: how it answers the recognition GETs, which response format it
 refuses, whether its stream carries `: ping` comments and usage, and what it does with a prompt longer than its
-context `n_ctx` (llama-cpp-python: HTTP 200 with an empty body; llama-server and vLLM: HTTP 400 naming the limit).
+context `n_ctx` (llama-cpp-python: HTTP 200 and an empty event stream when streamed, else HTTP 400 naming the
+limit, as vLLM does; llama-server: HTTP 400 "exceeds the available context size").
 Prompt length is counted here as one token per three characters of message content, independent of the drafter.
 """
 
@@ -207,18 +208,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _overflow(self, request: dict) -> None:
         n_prompt, n_ctx = fake_tokens(request.get("messages") or []), self.fake.n_ctx
-        if self.fake.kind == "llama_cpp_python":  # observed: a 200 with nothing in it, streamed or not
-            if request.get("stream"):
-                self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
-                self.send_header("connection", "close")
-                self.end_headers()
-                self.close_connection = True
-            else:
-                self._send(200, b"", "application/json", None)
-        elif self.fake.kind == "vllm":
-            self._send_error(400, f"This model's maximum context length is {n_ctx} tokens. However, you requested "
-                                  f"{n_prompt + int(request.get('max_tokens') or 0)} tokens in the messages. Please reduce the length of the messages.")
+        if self.fake.kind == "llama_cpp_python" and request.get("stream"):  # observed: a 200 event stream, empty
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream; charset=utf-8")
+            self.send_header("connection", "close")
+            self.end_headers()
+            self.close_connection = True
+        elif self.fake.kind in ("llama_cpp_python", "vllm"):  # observed (llama-cpp-python), documented (vLLM)
+            self._send_json(400, {"error": {
+                "message": f"This model's maximum context length is {n_ctx} tokens. However, you requested "
+                           f"{n_prompt + int(request.get('max_tokens') or 0)} tokens ({n_prompt} in the messages, "
+                           f"{request.get('max_tokens')} in the completion). Please reduce the length of the messages or completion.",
+                "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}})
         else:
             self._send_json(400, {"error": {"code": 400, "message": "the request exceeds the available context size, try increasing it",
                                             "type": "exceed_context_size_error", "n_prompt_tokens": n_prompt, "n_ctx": n_ctx}})

@@ -95,7 +95,7 @@ def test_stalled_stream_times_out_during_iteration():
     with FakeOpenAI([Reply(ANSWER, chunk_size=5, stall_after=2)]) as fake:
         stream = _create(_client(fake, read=1.0), stream=True)
         received, start = [], time.monotonic()
-        with pytest.raises(Exception) as raised:  # noqa: PT011 - 3.x raises APITimeoutError, 2.x httpx's ReadTimeout
+        with pytest.raises(Exception) as raised:
             received.extend(stream)  # keeps the chunks that arrived before the timeout
         assert "Timeout" in type(raised.value).__name__
         assert time.monotonic() - start < 2.5

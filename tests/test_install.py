@@ -69,7 +69,7 @@ def test_app_and_test_locks_agree_and_the_clients_cover_both_openai_majors():
 
 def _readme_command(marker: str) -> str:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```bash\n(.*?)```", readme, re.S)
+    blocks = re.findall(r"```bash\n(.*?)```", readme, re.DOTALL)
     return next(line for block in blocks for line in block.splitlines() if marker in line)
 
 

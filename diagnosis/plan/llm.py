@@ -28,7 +28,14 @@ from diagnosis.plan.context import PlanContext
 from diagnosis.plan.model import Plan, plan_json_schema
 from diagnosis.plan.prompt import DoesNotFit, Fitted, fit
 from diagnosis.plan.reasons import Reason, error_name
-from diagnosis.plan.servers import PROCESS_CACHE, Capabilities, CapabilityCache, capabilities_for, kinds, remember
+from diagnosis.plan.servers import (
+    PROCESS_CACHE,
+    Capabilities,
+    CapabilityCache,
+    capabilities_for,
+    kinds,
+    remember,
+)
 
 REFUSED_FORMAT_STATUS = {400, 404, 415, 422, 500, 501}
 RETRY_STATUS = {408, 409, 429, 502, 503, 504}
@@ -36,7 +43,7 @@ MAX_RETRY_WAIT = 5.0
 TICK = 1.0  # seconds between progress reports while the server reads the prompt or writes
 _CONTEXT_WORDS = ("context length", "context size", "context window", "maximum context", "available context",
                   "too many tokens", "prompt is too long", "n_ctx", "exceeds the", "too long")
-_MAX_CONTEXT = re.compile(r"(?:maximum context length|context (?:size|length|window))\D{0,20}(\d{3,7})", re.I)
+_MAX_CONTEXT = re.compile(r"(?:maximum context length|context (?:size|length|window))\D{0,20}(\d{3,7})", re.IGNORECASE)
 
 
 def check_kind(name: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-
 from dataclasses import dataclass, replace
 
 from diagnosis.plan.context import PlanContext

@@ -156,7 +156,7 @@ def probe(base_url: str, api_key: str | None, timeout: float = PROBE_TIMEOUT,
     """Ask the server what it is: `/models` first; llama.cpp's `/props` and Ollama's `/api/version` at the root
     only when the models list did not already say."""
     base = base_url.rstrip("/")
-    root = base[:-3] if base.endswith("/v1") else base
+    root = base.removesuffix("/v1")
     found = Probe()
     listed = get(f"{base}/models", api_key, timeout)
     if isinstance(listed, dict) and isinstance(listed.get("data"), list):

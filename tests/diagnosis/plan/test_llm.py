@@ -175,7 +175,7 @@ def test_a_repair_cut_off_by_the_deadline_says_deadline(context, case_index):
 def test_server_that_never_answers_says_no_first_token(context, case_index):
     with FakeOpenAI(default=Reply(hang=True)) as fake:
         started = time.monotonic()
-        result, events = _run(context, case_index, _non_streaming(fake.url), read_timeout=1.0, deadline=6.0)
+        result, _ = _run(context, case_index, _non_streaming(fake.url), read_timeout=1.0, deadline=6.0)
         elapsed = time.monotonic() - started
     assert result.drafter == "offline" and result.fallback.code == "no_first_token"
     assert elapsed < 6 and len(fake.requests) <= 2
@@ -245,8 +245,8 @@ def test_a_client_raising_type_error_mid_stream_gives_the_offline_plan(context, 
         raise TypeError("'NoneType' object is not iterable")
 
     class Client:
-        class chat:  # noqa: N801 - the openai client's shape
-            class completions:  # noqa: N801
+        class chat:
+            class completions:
                 @staticmethod
                 def create(**kwargs):
                     return stream()

@@ -58,7 +58,7 @@ class _Recorder(BaseHTTPRequestHandler):
         request = urllib.request.Request(self.upstream + self.path, data=body, method=self.command,
                                          headers={"Content-Type": "application/json"})
         try:
-            response = urllib.request.urlopen(request, timeout=600)  # noqa: S310 - loopback only
+            response = urllib.request.urlopen(request, timeout=600)
         except urllib.error.HTTPError as exc:
             response = exc
         entry["status"] = response.status if hasattr(response, "status") else response.code
@@ -94,12 +94,12 @@ def real_server(tmp_path_factory):
                "--n_threads", "2", "--n_ctx", os.environ.get("BELTDOCTOR_TEST_N_CTX", "16384"),
                "--chat_format", os.environ.get("BELTDOCTOR_TEST_CHAT_FORMAT", "gemma")]
     with open(log, "wb") as out:
-        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2)  # noqa: S310
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2)
                 break
             except OSError:
                 if server.poll() is not None:

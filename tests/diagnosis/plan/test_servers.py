@@ -4,13 +4,21 @@ llama.cpp's llama-server, Ollama and vLLM are documented to."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from diagnosis.plan.drafters import make_plan
 from diagnosis.plan.llm import LlmDrafter, LlmSettings
 from diagnosis.plan.offline import draft_offline
 from diagnosis.plan.prompt import DoesNotFit, fit, prompt_tokens
-from diagnosis.plan.servers import MemoryCache, capabilities_for, endpoint_key
+from diagnosis.plan.servers import (
+    Capabilities,
+    MemoryCache,
+    capabilities_for,
+    endpoint_key,
+    kinds,
+)
 from diagnosis.store.workspace import Workspace
 from tests.fake_openai import FakeOpenAI, Reply, fake_tokens
 
@@ -142,3 +150,15 @@ def test_ollama_default_context_is_respected_unless_configured(context, case_ind
     assert small.fallback.code == "context_too_small" and small.fallback.params["n_ctx"] == 4096
     assert big.drafter == "llm" and fake.requests[-1]["response_format"]["type"] == "json_schema"
     assert fake.requests[-1]["stream_options"] == {"include_usage": True} and big.outcome.usage.prompt_tokens == 120
+
+
+def test_llama_cpp_python_non_streamed_overflow_teaches_the_limit(context, case_index):
+    """Not streamed, it answers 400 'maximum context length is N tokens' (observed), as vLLM does."""
+    cache = MemoryCache()
+    with FakeOpenAI(default=Reply(_answer(context)), kind="llama_cpp_python", n_ctx=700) as fake:
+        settings = LlmSettings(fake.url, None, "m", cache=cache)
+        caps = Capabilities.of(kinds()["llama_cpp_python"], "models")
+        cache.save_capabilities(endpoint_key(fake.url, "m"), replace(caps, stream=False).as_json())
+        result = _draft(context, case_index, settings)
+    assert result.fallback.code == "context_overflow" and len(fake.requests) == 1
+    assert cache.load_capabilities(endpoint_key(fake.url, "m"))["n_ctx"] == 700
