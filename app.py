@@ -2,12 +2,19 @@
 
 import streamlit as st
 
+from diagnosis.config import ConfigError, config
 from diagnosis.i18n import t
 from ui import auth, sidebar
+from ui.text import plain
 from ui.workspace import resume_deep_link
 
 st.set_page_config(page_title="BeltDoctor", page_icon="🩺", layout="wide")
 sidebar.init_state()
+try:
+    config()
+except ConfigError as exc:
+    st.error(t("config.invalid", st.session_state.lang, problems=plain(str(exc))))
+    st.stop()
 signed_in = auth.gate(st.session_state.lang)
 sidebar.render()
 if not signed_in:

@@ -364,7 +364,25 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "batch": (cmd_batch, "diagnose and plan every merchant folder under DIR into the workspace"),
     "users": (lambda args: _store_cli().cmd_users(args), "add or list logins of the workspace"),
     "workspace": (lambda args: _store_cli().cmd_workspace(args), "export the whole workspace to a zip, or import one"),
+    "config": (lambda args: cmd_config(args), "the effective configuration: every variable, its value (secrets masked) and help"),
 }
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from diagnosis.config import config, describe, markdown_table
+
+    if args.markdown:
+        print(markdown_table(), end="")
+        return EXIT_OK
+    rows = describe(config())
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return EXIT_OK
+    width = max(len(r["variable"]) for r in rows)
+    for row in rows:
+        value = row["value"] if row["value"] is not None else "—"
+        print(f"{row['variable']:<{width}}  {value}{'' if row['set'] else '  (default)'}")
+    return EXIT_OK
 
 
 def _store_cli():
@@ -413,11 +431,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
     _store_cli().add_users_arguments(sub.add_parser("users", help=COMMANDS["users"][1]))
     _store_cli().add_workspace_arguments(sub.add_parser("workspace", help=COMMANDS["workspace"][1]))
+    p = sub.add_parser("config", help=COMMANDS["config"][1])
+    p.add_argument("--json", action="store_true", help='[{"variable","value","set","default","help"}]')
+    p.add_argument("--markdown", action="store_true", help="the settings table of docs/settings.md")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from diagnosis.config import ConfigError, config
+
     args = build_parser().parse_args(argv)
+    try:
+        config()
+    except ConfigError as exc:
+        for name, why, value in exc.problems:
+            _error(name, f"{why} (got {value!r})")
+        return EXIT_BAD_INPUT
     handler, _ = COMMANDS[args.command]
     try:
         return handler(args)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from diagnosis.schema import ExportKind, FieldSpec, export_kinds, normalise_header, split_header_unit, unit_factor
+from diagnosis.schema import (
+    ExportKind,
+    FieldSpec,
+    export_kinds,
+    normalise_header,
+    split_header_unit,
+    unit_factor,
+)
 
 REQUIREMENT_PENALTY = 0.3
 

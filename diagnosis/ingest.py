@@ -21,7 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from diagnosis import settings
 from diagnosis.derive import derive
-from diagnosis.detect import ColumnMatch, KindScore, header_score, match_columns, score_kind, score_kinds, sheet_hint_score
+from diagnosis.detect import (
+    ColumnMatch,
+    KindScore,
+    header_score,
+    match_columns,
+    score_kind,
+    score_kinds,
+    sheet_hint_score,
+)
 from diagnosis.errors import IngestError
 from diagnosis.i18n import t
 from diagnosis.memory import pin_mmap_threshold, return_freed_arrow_memory

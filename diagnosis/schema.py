@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache, lru_cache, cached_property
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from typing import Literal
 

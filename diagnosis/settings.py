@@ -5,7 +5,6 @@ Kept in one place (the datasette way) so the docs, the CLI and the app read the 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,18 +41,18 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 
 
 def get(name: str) -> float:
-    """The setting's value: `BELTDOCTOR_<NAME>` from the environment if set and numeric, else the default."""
-    setting = _BY_NAME[name]
-    raw = os.environ.get(setting.env)
-    if raw is not None:
-        try:
-            return float(raw)
-        except ValueError:
-            pass
-    return setting.default
+    """The setting's value from the typed configuration (`BELTDOCTOR_<NAME>`, else the default); a value that is
+    not a number is a ConfigError naming the variable, never silently the default."""
+    from diagnosis.config import config
+
+    if name not in _BY_NAME:
+        raise KeyError(f"no setting '{name}'")
+    return float(getattr(config(), name))
 
 
 def data_home() -> Path:
     """Where BeltDoctor keeps its data (`BELTDOCTOR_HOME`, default `./.beltdoctor`); read at each call so tests
     and a second shop can point elsewhere at once."""
-    return Path(os.environ.get("BELTDOCTOR_HOME", ".beltdoctor"))
+    from diagnosis.config import config
+
+    return config().home

@@ -6,7 +6,6 @@ is wrong, never as a pydantic dump, and writing a case produces exactly the layo
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from diagnosis.config import config
 from diagnosis.schema import load_yaml
 from knowledge.schema import LANGUAGE_HEADINGS, SECTION_HEADINGS, SECTIONS, Body, Case
 
@@ -22,7 +22,7 @@ CASES_DIR = Path(__file__).parent / "cases"
 
 def cases_dir() -> Path:
     """The library folder: `BELTDOCTOR_CASES` if set (a provider's own library), else the bundled one."""
-    return Path(os.environ.get("BELTDOCTOR_CASES") or CASES_DIR)
+    return config().cases or CASES_DIR
 
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _LANG_HEADING = re.compile(r"^##\s+(.+?)\s*$", re.MULTILINE)

@@ -8,9 +8,10 @@ Adding a backend is one class and one registry entry.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Protocol
+
+from diagnosis.config import config, secret
 
 
 class Embedder(Protocol):
@@ -56,10 +57,11 @@ class OpenAIEmbedder:
 
 
 def _openai_from_env() -> OpenAIEmbedder:
+    cfg = config()
     return OpenAIEmbedder(
-        base_url=os.environ["BELTDOCTOR_EMBED_URL"],
-        model=os.environ.get("BELTDOCTOR_EMBED_MODEL", "bge-m3"),
-        api_key=os.environ.get("BELTDOCTOR_EMBED_KEY") or os.environ.get("OPENAI_API_KEY"),
+        base_url=cfg.embed_url,
+        model=cfg.embed_model,
+        api_key=secret(cfg.embed_key) or secret(cfg.openai_api_key),
     )
 
 
@@ -71,7 +73,8 @@ EMBEDDERS: dict[str, Callable[[], Embedder]] = {
 
 def configured_embedder() -> Embedder:
     """`BELTDOCTOR_EMBEDDER` names a registry entry; a set `BELTDOCTOR_EMBED_URL` implies `openai`."""
-    name = os.environ.get("BELTDOCTOR_EMBEDDER") or ("openai" if os.environ.get("BELTDOCTOR_EMBED_URL") else "none")
+    cfg = config()
+    name = cfg.embedder or ("openai" if cfg.embed_url else "none")
     if name not in EMBEDDERS:
         raise ValueError(f"unknown embedder '{name}'; known: {', '.join(EMBEDDERS)}")
     return EMBEDDERS[name]()

@@ -8,13 +8,13 @@ what it was built from, which is how a team sharing one Chroma server sees each 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from diagnosis.config import config
 from diagnosis.i18n import t
 from diagnosis.settings import data_home
 from knowledge.cards import Library, parse_case, render_case
@@ -121,9 +121,9 @@ def chroma_client(home: Path | None = None):
     from chromadb.config import Settings
 
     settings = Settings(anonymized_telemetry=False)
-    host = os.environ.get("CHROMA_HOST")
+    host = config().chroma_host
     if host:
-        return chromadb.HttpClient(host=host, port=int(os.environ.get("CHROMA_PORT", "8000")), settings=settings)
+        return chromadb.HttpClient(host=host, port=config().chroma_port, settings=settings)
     path = (home or data_home()) / "index" / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=settings)

@@ -4,11 +4,11 @@ No users in the workspace means a local single-user install: no login, provider 
 page needs a login; the session's role decides what ui.workspace lets it see.
 """
 
-import os
 import secrets
 
 import streamlit as st
 
+from diagnosis.config import config, secret
 from diagnosis.i18n import t
 from diagnosis.settings import data_home
 from ui.workspace import workspace
@@ -18,7 +18,7 @@ state = st.session_state
 
 def _cookie_key() -> str:
     """Signs the remember-me cookie: BELTDOCTOR_COOKIE_KEY, else a random key made once under the data home."""
-    given = os.environ.get("BELTDOCTOR_COOKIE_KEY")
+    given = secret(config().cookie_key)
     if given:
         return given
     path = data_home() / "cookie.key"

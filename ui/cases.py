@@ -1,9 +1,8 @@
 """The app's one case index (opened once per process) and the markdown for why-matched excerpts."""
 
-import os
-
 import streamlit as st
 
+from diagnosis.config import config
 from knowledge.cards import load_library
 from knowledge.embedders import configured_embedder
 from knowledge.highlight import excerpt
@@ -15,7 +14,7 @@ from ui.text import plain
 def case_index() -> CaseIndex:
     """Local store: brought up to date with the case files (cheap when unchanged). Shared Chroma server
     (`CHROMA_HOST`): read as it is; `beltdoctor cases index` is its single writer."""
-    library = None if os.environ.get("CHROMA_HOST") else load_library()
+    library = None if config().chroma_host else load_library()
     return CaseIndex.open(embedder=configured_embedder(), library=library)
 
 

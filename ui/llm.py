@@ -11,7 +11,7 @@ from diagnosis.plan.llm import LlmSettings
 
 OPENAI_URL = "https://api.openai.com/v1"  # where the openai client goes without a base URL
 
-KEYS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "BELTDOCTOR_LLM_MODEL", "BELTDOCTOR_LLM_PROFILE")
+KEYS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "BELTDOCTOR_LLM_MODEL", "BELTDOCTOR_LLM_PROFILE", "BELTDOCTOR_LLM_CONTEXT")
 
 
 def _secrets() -> dict[str, str]:

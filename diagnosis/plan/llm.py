@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import queue
 import re
 import threading
@@ -66,14 +65,14 @@ class LlmSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LlmSettings | None:
         """None when nothing is configured (then the offline drafter is the default)."""
-        env = os.environ if env is None else env
-        base_url, api_key = env.get("OPENAI_BASE_URL") or None, env.get("OPENAI_API_KEY") or None
+        from diagnosis.config import config, secret
+
+        cfg = config(env)
+        base_url, api_key = cfg.openai_base_url, secret(cfg.openai_api_key)
         if not base_url and not api_key:
             return None
-        kind = env.get("BELTDOCTOR_LLM_PROFILE") or None
-        context = env.get("BELTDOCTOR_LLM_CONTEXT") or None
-        return cls(base_url, api_key, env.get("BELTDOCTOR_LLM_MODEL") or None, kind and check_kind(kind),
-                   int(float(context)) if context else None)
+        context = int(cfg.llm_context) if "llm_context" in cfg.model_fields_set else None  # stated, not the default
+        return cls(base_url, api_key, cfg.llm_model, cfg.llm_profile, context)
 
     def describe(self) -> str:
         """For the UI and logs: never includes the key."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from diagnosis import kpis
+from diagnosis.config import config
 from diagnosis.ingest import IngestReport, ingest
 from diagnosis.profile import MerchantProfile
 from diagnosis.settings import data_home
@@ -45,7 +45,7 @@ STATUSES = ("todo", "doing", "done")
 
 def database_url() -> str:
     """`DATABASE_URL` (e.g. postgresql+psycopg://user@host/db), else a SQLite file under the data home."""
-    url = os.environ.get("DATABASE_URL")
+    url = config().database_url
     if url:
         return url
     home = data_home()
