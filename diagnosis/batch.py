@@ -35,11 +35,12 @@ import pandas as pd
 from diagnosis import kpis
 from diagnosis.errors import IngestError
 from diagnosis.i18n import t
-from diagnosis.merchants import export_files, read_profile
+from diagnosis.merchants import export_files
 from diagnosis.plan.context import PlanContext
-from diagnosis.plan.drafters import PlanResult, make_plan
+from diagnosis.plan.drafters import PlanResult
 from diagnosis.plan.export import plan_document, safe_cell
 from diagnosis.profile import MerchantProfile
+from diagnosis.service import draft_plan, plan_context, read_profile
 from diagnosis.store.workspace import EncodedExport, StoredState, Workspace
 
 STAGES = ("ingest", "diagnose", "plan", "store", "output", "index")  # index: building the case index, once per worker
@@ -135,7 +136,6 @@ def _work(job: _Job) -> _Work:
     """Everything CPU-bound for one merchant; errors come back as text, so nothing unpicklable crosses over."""
     from diagnosis.documents import to_markdown
     from diagnosis.ingest import ingest
-    from diagnosis.plan.context import build_context
     from diagnosis.rules import diagnose
 
     work, lang = _Work(), job.lang
@@ -166,9 +166,9 @@ def _work(job: _Job) -> _Work:
         lap("diagnose")
         index = _index()
         lap("index")
-        work.context = build_context(frames, job.profile, lang, index, result=diagnosis)
+        work.context = plan_context(frames, job.profile, lang, index, diagnosis=diagnosis)
         if job.draft:
-            work.result = make_plan(work.context, set(index.cases))
+            work.result = draft_plan(work.context, index)
             if job.brief:
                 work.brief = to_markdown(plan_document(work.result, work.context, index.cases, charts=False))
             work.context.cases = {}  # the parent stores findings, KPIs and GMV; cases are the bulk of the pickle
@@ -188,7 +188,7 @@ def _draft_llm(context: PlanContext, library, settings, brief: bool) -> tuple[Pl
     """In a parent thread: the network wait overlaps the workers' CPU work."""
     from diagnosis.documents import to_markdown
 
-    result = make_plan(context, set(library.cases), "llm", settings)
+    result = draft_plan(context, library, settings)
     return result, to_markdown(plan_document(result, context, library.cases, charts=False)) if brief else None
 
 
@@ -243,12 +243,15 @@ class _Batch:
     def _start(self, folder: Path, stored: StoredState | None) -> None:
         start, slug, name = time.perf_counter(), folder.name, None
         try:
-            profile = MerchantProfile.from_merchant_json(read_profile(folder), self.lang)
+            profile = read_profile(folder, self.lang)
             files = []
             for path in export_files(folder):
                 name = path.name
                 files.append((name, path.read_bytes()))
-        except Exception as exc:  # noqa: BLE001 - bad JSON, an invalid profile or an unreadable file
+        except IngestError as exc:  # an unusable merchant.json, named with its line or field
+            self._finish(slug, "failed", f"merchant.json: {exc.message(self.lang)}")
+            return
+        except Exception as exc:  # noqa: BLE001 - an unreadable file
             detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else _one_line(exc)
             reason = f"{name}: {t('error.unreadable', self.lang, detail=detail)}" if name else t("batch.bad_profile", self.lang, detail=detail)
             self._finish(slug, "failed", reason)

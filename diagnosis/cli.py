@@ -85,20 +85,20 @@ def _capability_cache():
 
 def ingest_files(paths: list[str], mapping, lang: str, failed: list[str]) -> Iterator[tuple[str, object, object]]:
     """(path, frame, report) for each readable file; the others are reported on stderr and added to `failed`."""
-    from diagnosis.ingest import ingest
+    from diagnosis.service import Upload, read_exports
 
     for path in paths:
         try:
-            frame, report = ingest(_read(path), Path(path).name, mapping)
+            exports = read_exports([Upload(Path(path).name, _read(path))], mapping)
         except IngestError as exc:
             _error(path, exc.message(lang))
             failed.append(path)
             continue
-        except Exception as exc:  # noqa: BLE001 - the CLI promises a one-line error, never a traceback
-            _error(path, t("error.unreadable", lang, detail=f"{type(exc).__name__}: {exc}"[:300]))
+        for exc in exports.failed:
+            _error(path, exc.message(lang))
             failed.append(path)
-            continue
-        yield path, frame, report
+        for _name, frame, report in exports.read:
+            yield path, frame, report
 
 
 def _load_mapping(path: str | None):
@@ -167,14 +167,18 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     """Findings for one merchant from several exports of different kinds given together."""
     from diagnosis import kpis
     from diagnosis.profile import MerchantProfile
-    from diagnosis.rules import diagnose
+    from diagnosis.service import diagnose_merchant
 
     failed: list[str] = []
     ingested = [(frame, report) for _path, frame, report in ingest_files(args.files, None, args.lang, failed)]
     if failed or not ingested:
         return EXIT_BAD_INPUT
     profile = MerchantProfile(name=args.merchant or Path(args.files[0]).parent.name, category=args.category, gross_margin=args.gross_margin)
-    result = diagnose(kpis.combine(ingested), profile)
+    try:
+        result = diagnose_merchant(kpis.combine(ingested), profile)
+    except IngestError as exc:
+        _error(args.files[0], exc.message(args.lang))
+        return EXIT_BAD_INPUT
     if args.json:
         print(json.dumps(_diagnosis_json(result, args.lang), ensure_ascii=False))
     else:
@@ -218,9 +222,10 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _expand_folders(paths: list[str], lang: str) -> tuple[list[str], dict]:
-    """A merchant folder stands for its export files, and its merchant.json supplies the profile."""
-    from diagnosis.merchants import export_files, read_profile
-    from diagnosis.profile import MerchantProfile
+    """A merchant folder stands for its export files, and its merchant.json supplies the profile (IngestError
+    naming the file when it is unusable)."""
+    from diagnosis.merchants import export_files
+    from diagnosis.service import read_profile
 
     files, profile = [], {}
     for path in paths:
@@ -228,7 +233,7 @@ def _expand_folders(paths: list[str], lang: str) -> tuple[list[str], dict]:
         if folder.is_dir():
             files += [str(p) for p in export_files(folder)]
             if (folder / "merchant.json").exists():
-                profile = MerchantProfile.from_merchant_json(read_profile(folder), lang).model_dump()
+                profile = read_profile(folder, lang).model_dump()
         else:
             files.append(path)
     return files, profile
@@ -237,25 +242,24 @@ def _expand_folders(paths: list[str], lang: str) -> tuple[list[str], dict]:
 def cmd_plan(args: argparse.Namespace) -> int:
     """A diagnosis and action plan citing library cases; the LLM when configured, else (or on failure) offline."""
     from diagnosis import kpis
-    from diagnosis.plan.context import build_context
-    from diagnosis.plan.drafters import make_plan
     from diagnosis.plan.export import FORMATS, export, plan_document
     from diagnosis.plan.llm import LlmSettings
     from diagnosis.profile import MerchantProfile
+    from diagnosis.service import draft_plan, plan_context
     from knowledge.cli import open_index
 
     fmt = Path(args.out).suffix.lower().lstrip(".") if args.out else None
     if fmt is not None and fmt not in FORMATS:
         _error(args.out, f"unknown output format '.{fmt}'; use one of {', '.join('.' + f for f in FORMATS)}")
         return EXIT_BAD_INPUT
-    files, folder_profile = _expand_folders(args.files, args.lang)
+    try:
+        files, folder_profile = _expand_folders(args.files, args.lang)
+    except IngestError as exc:
+        _error(exc.file, exc.message(args.lang))
+        return EXIT_BAD_INPUT
     failed: list[str] = []
     ingested = [(frame, report) for _path, frame, report in ingest_files(files, None, args.lang, failed)]
     if failed or not ingested:
-        return EXIT_BAD_INPUT
-    frames = kpis.combine(ingested)
-    if kpis.data_range(frames) is None:
-        _error(args.files[0], t("error.no_dates", args.lang))
         return EXIT_BAD_INPUT
     profile = MerchantProfile.model_validate({
         "name": Path(files[0]).resolve().parent.name, **folder_profile,
@@ -263,7 +267,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
                              "stage": args.stage}.items() if v is not None},
     })
     index = open_index()
-    context = build_context(frames, profile, args.lang, index)
+    try:
+        context = plan_context(kpis.combine(ingested), profile, args.lang, index)
+    except IngestError as exc:
+        _error(args.files[0], exc.message(args.lang))
+        return EXIT_BAD_INPUT
     try:
         settings = None if args.offline else LlmSettings.from_env()
     except ValueError as exc:
@@ -274,7 +282,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         settings = replace(settings, cache=_capability_cache())
         if args.progress or not args.json:
             progress = ProgressLine(args.lang, sys.stderr)
-    result = make_plan(context, set(index.cases), "llm" if settings else "offline", settings, progress)
+    result = draft_plan(context, index, settings, progress)
     if progress is not None:
         progress.close()
     if result.fallback:

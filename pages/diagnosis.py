@@ -5,10 +5,10 @@ import pandas as pd
 import streamlit as st
 
 from diagnosis import charts, kpis
+from diagnosis.economics import benchmarks
 from diagnosis.i18n import t
-from diagnosis.plan.context import build_context
 from diagnosis.profile import MerchantProfile
-from diagnosis.rules import benchmarks, diagnose
+from diagnosis.service import diagnose_merchant, plan_context
 from ui import plan as plan_section
 from ui.cases import case_index
 from ui.data import current_frames
@@ -39,10 +39,10 @@ if not frames or kpis.data_range(frames) is None:
     st.info(t("dash.no_data", lang))
     st.stop()
 profile = MerchantProfile.model_validate(state.get("profile", {}))
-result = diagnose(frames, profile)
+result = diagnose_merchant(frames, profile)
 st.caption(t("diag.period", lang, source=source, start=result.period[0], end=result.period[1]))
 
-context = build_context(frames, profile, lang, case_index(), result=result)
+context = plan_context(frames, profile, lang, case_index(), diagnosis=result)
 
 cols = st.columns([1, 3])
 cols[0].metric(t("diag.health", lang), f"{result.health_score}/100")

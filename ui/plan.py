@@ -6,10 +6,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from diagnosis.i18n import t
 from diagnosis.plan.context import PlanContext
-from diagnosis.plan.drafters import PlanResult, make_plan
+from diagnosis.plan.drafters import PlanResult
 from diagnosis.plan.export import export
 from diagnosis.plan.model import WHEN_ORDER
 from diagnosis.plan.prompt import build_messages, prompt_tokens
+from diagnosis.service import draft_plan
 from ui.cases import case_index
 from ui.llm import llm_settings
 from ui.text import plain
@@ -34,7 +35,7 @@ def _draft(context: PlanContext, use_llm: bool, key: str) -> None:
     settings = llm_settings() if use_llm else None
     index = case_index()
     if settings is None:
-        state.plans[key] = make_plan(context, set(index.cases))
+        state.plans[key] = draft_plan(context, index)
         return
     with st.status(t("plan.ui.drafting", lang, model=settings.describe()), expanded=True) as status:
         line = st.empty()
@@ -42,7 +43,7 @@ def _draft(context: PlanContext, use_llm: bool, key: str) -> None:
         def progress(event) -> None:
             line.caption(t(f"plan.stage.{event.stage}", lang, seconds=f"{event.elapsed:.0f}", chars=f"{event.chars:,}"))
 
-        result = make_plan(context, set(index.cases), "llm", settings, progress)
+        result = draft_plan(context, index, settings, progress)
         status.update(label=t("plan.ui.drafted", lang) if result.drafter == "llm" else t("plan.ui.fell_back", lang),
                       state="complete" if result.drafter == "llm" else "error", expanded=False)
     state.plans[key] = result
