@@ -482,7 +482,7 @@ def experience_trajectory(frame: pd.DataFrame, lang: str = "zh") -> go.Figure:
 
 
 def break_even_roi(gross_margin: float, refund_rate: float | None = None) -> float:
-    """1 / ((1 − r) × m): the ROI at which ad spend eats the whole margin (DOMAIN.md §1.9, k = 0).
+    """1 / ((1 − r) × m): the ROI at which ad spend eats the whole margin (docs/sources.md#break-even-roi, k = 0).
 
     `refund_rate` None (or NaN) counts as 0. ValueError for a margin ≤ 0, a negative refund rate or
     (1 − r) × m ≤ 0 (no ROI breaks even)."""
