@@ -26,7 +26,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
-_PROMOS = (  # (first day, peak = last day) of 618 and 818 in 2022, DOMAIN §3.5
+_PROMOS = (  # (first day, peak = last day) of 618 and 818 in 2022, docs/sources.md#promotion-calendar
     (pd.Timestamp("2022-06-01"), pd.Timestamp("2022-06-18")),
     (pd.Timestamp("2022-08-06"), pd.Timestamp("2022-08-18")),
 )

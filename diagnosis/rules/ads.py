@@ -1,6 +1,6 @@
 """paid_roi_below_breakeven: ads return less GMV per yuan than the margin can carry.
 
-Break-even ROI = 1 / ((1 − r) × m − r × k) (DOMAIN.md §1.9): m the gross margin (profile), r the refund
+Break-even ROI = 1 / ((1 − r) × m − r × k) (docs/sources.md#break-even-roi): m the gross margin (profile), r the refund
 rate, k the unrecoverable cost share on refunded GMV (category benchmark). Whole-domain ROI is compared when
 present (it includes the natural sales the ad pulls), else direct ROI.
 """
@@ -38,5 +38,5 @@ def paid_roi_below_breakeven(ctx: Context):
             margin=(margin, "ratio"), refund=(refund, "ratio"), at_stake=(at_stake, "yuan"),
         ),
         gmv_at_stake=at_stake, confidence=confidence_for_days(ctx.days),
-        source="DOMAIN.md §1.9 break-even ROI = 1/((1−r)m − rk)",
+        source="Break-even ROI = 1/((1−r)m − rk), BeltDoctor derivation (docs/sources.md#break-even-roi)",
     )

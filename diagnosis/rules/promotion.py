@@ -1,6 +1,6 @@
 """promo_unprepared: a promotion starts soon and the warm-up (videos, live hours, new products) is not rising.
 
-DOMAIN.md §3.5: the fortnight before a festival is for seeding videos, testing new products and building
+docs/sources.md#promotion-playbook: the fortnight before a festival is for seeding videos, testing new products and building
 live hours; a store whose last two weeks look like the two before has not started."""
 
 from datetime import timedelta

@@ -463,5 +463,5 @@ def test_chart_lines_name_their_source():
     entries += [e for s in ("5", "100") for e in (*cfg["experience"][s]["lines"], *cfg["experience"][s]["bands"])]
     entries += [*cfg["live"]["watch_lines"], cfg["live"]["peak_avg_spike"], cfg["roi"]["good_multiple"]]
     for entry in entries:
-        assert "DOMAIN.md §" in entry["source"], entry
+        assert "docs/sources.md#" in entry["source"], entry
     assert cfg["anomaly"]["threshold"]["source"] and cfg["anomaly"]["window"]["D"] == 7

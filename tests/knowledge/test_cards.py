@@ -40,7 +40,7 @@ def test_seed_and_public_cases_are_present_and_keep_their_source(library):
     public = [c for c in library if c.id.startswith("pub-c")]
     assert len(seed) >= 10 and all(c.kind == "reported_case" and "seed article" in c.source.lower() for c in seed)
     numbers = {int(re.match(r"pub-c(\d+)", c.id).group(1)) for c in public}
-    assert numbers >= set(range(1, 16)), "DOMAIN.md §5 C1-C15"
+    assert numbers >= set(range(1, 16)), "public cases pub-c01..pub-c15 (docs/sources.md#public-cases)"
     assert all(c.kind == "reported_case" and c.source for c in public)
 
 
