@@ -462,6 +462,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - a bug of ours still gets one line, never a traceback
+        _error(args.command, f"internal error ({type(exc).__name__}: {' '.join(str(exc).split())[:200]}); please report it")
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -77,12 +77,18 @@ def date_column(kind: str) -> str:
     return export_kinds()[kind].date_field
 
 
+def is_dated(frame: pd.DataFrame, kind: str) -> bool:
+    return date_column(kind) in frame.columns
+
+
 def in_period(frame: pd.DataFrame, kind: str, start: date | None, end: date | None) -> pd.DataFrame:
-    """The rows dated within [start, end] (whole days; an open side when None).
+    """The rows dated within [start, end] (whole days; an open side when None). An export without its date
+    column (a product list downloaded without 统计周期) is a snapshot of the window it was downloaded for: it belongs
+    to whatever period is asked.
 
     The mask is built in NumPy (a third of the cost of pandas comparisons): a dashboard cuts every kind
     for every period."""
-    if start is None and end is None:
+    if (start is None and end is None) or not is_dated(frame, kind):
         return frame
     dates = frame[date_column(kind)].to_numpy(dtype="datetime64[ns]")
     mask = np.ones(len(frame), dtype=bool)
@@ -219,7 +225,8 @@ def grouped(rows: Rows, m: MetricDef, buckets: Buckets) -> np.ndarray | None:
         values = _first_operand(rows, m.fields)
         if values is None:
             return None
-        dates = rows.frame[date_column(m.kind)].to_numpy(dtype="datetime64[ns]").astype("int64")
+        dates = (rows.frame[date_column(m.kind)].to_numpy(dtype="datetime64[ns]").astype("int64") if is_dated(rows.frame, m.kind)
+                 else np.arange(len(rows.frame), dtype="int64"))  # undated: the last row is the latest
         known = ~np.isnan(values) & (dates != np.iinfo(np.int64).min)
         order = np.lexsort((dates[known], buckets.codes[known]))
         codes, picked = buckets.codes[known][order], values[known][order]
@@ -268,8 +275,8 @@ def timeseries(frames: Frames, metrics: Iterable[str], freq: Granularity = "D", 
         m = defs[metric_id]
         if m.kind not in cache:
             frame = frames.get(m.kind)
-            if frame is None or frame.empty:
-                continue
+            if frame is None or frame.empty or not is_dated(frame, m.kind):
+                continue  # an undated snapshot has no time axis
             frame = in_period(frame, m.kind, start, end)
             dates = frame[date_column(m.kind)]
             frame = frame.loc[dates.notna()]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from diagnosis import kpis
@@ -36,12 +37,22 @@ class KpiValue:
 
 @dataclass(frozen=True)
 class Product:
-    """A product as uploaded: the name is the merchant's text and stays data, never instructions."""
+    """A product in the period, as uploaded: the name is the merchant's text and stays data, never instructions.
+    `cover_days` is the stock left divided by the period's daily unit sales."""
 
     name: str
     gmv: float | None
     share: float | None
     stock: float | None
+    price: float | None = None
+    units: float | None = None
+    quality_return_rate: float | None = None
+    refund_rate: float | None = None
+    cover_days: float | None = None
+
+    def numbers(self) -> list[float]:
+        return [v for v in (self.gmv, self.share, self.stock, self.price, self.units, self.quality_return_rate,
+                            self.refund_rate, self.cover_days) if v is not None]
 
 
 @dataclass
@@ -79,25 +90,48 @@ def _kpi_summary(values: dict[str, float]) -> list[KpiValue]:
     return out
 
 
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    return pd.to_numeric(frame[name], errors="coerce") if name in frame else pd.Series(np.nan, index=frame.index)
+
+
 def _top_products(frames: kpis.Frames, period: kpis.Period) -> list[Product]:
+    """The period's best sellers by GMV (an undated product list counts as the period's), each with its stock,
+    price, units, return rates and days of stock cover, so a plan can name the product it is about."""
     frame = frames.get("products")
-    if frame is None or frame.empty or "product_name" not in frame:
+    if frame is None or frame.empty or "product_name" not in frame or "gmv" not in frame:
         return []
-    dated = kpis.in_period(frame, "products", period.start, period.end) if "date" in frame else frame
-    if dated.empty:
-        dated = frame
-    gmv = pd.to_numeric(dated.get("gmv"), errors="coerce") if "gmv" in dated else None
-    if gmv is None:
+    rows = kpis.in_period(frame, "products", period.start, period.end)
+    if rows.empty:
         return []
-    grouped = pd.DataFrame({"name": dated["product_name"].astype(str), "gmv": gmv,
-                            "stock": pd.to_numeric(dated["stock"], errors="coerce") if "stock" in dated else float("nan")})
-    table = grouped.groupby("name", sort=False).agg(gmv=("gmv", "sum"), stock=("stock", "last")).sort_values("gmv", ascending=False)
-    total = float(table["gmv"].sum()) or None
-    return [
-        Product(str(name), float(row.gmv), (float(row.gmv) / total) if total else None,
-                None if pd.isna(row.stock) else float(row.stock))
-        for name, row in table.head(TOP_PRODUCTS).iterrows()
-    ]
+    key = rows["product_id"].astype(str) if "product_id" in rows else rows["product_name"].astype(str)
+    table = pd.DataFrame({
+        "key": key, "name": rows["product_name"].astype(str), "gmv": _column(rows, "gmv"), "units": _column(rows, "item_count"),
+        "orders": _column(rows, "order_count"), "refunds": _column(rows, "refund_amount"), "stock": _column(rows, "stock_qty"),
+        "price": _column(rows, "price"), "quality": _column(rows, "quality_return_rate"),
+    })
+    table["quality_weighted"] = table["quality"] * table["orders"]
+    per = table.groupby("key", sort=False).agg(
+        name=("name", "last"), gmv=("gmv", "sum"), units=("units", lambda s: s.sum(min_count=1)), orders=("orders", "sum"),
+        refunds=("refunds", lambda s: s.sum(min_count=1)), stock=("stock", "last"), price=("price", "last"),
+        quality_weighted=("quality_weighted", lambda s: s.sum(min_count=1)),
+    ).sort_values("gmv", ascending=False)
+    total = float(per["gmv"].sum()) or None
+    days = max((period.end - period.start).days + 1, 1)
+
+    def known(value: float) -> float | None:
+        return None if pd.isna(value) else float(value)
+
+    out = []
+    for row in per.head(TOP_PRODUCTS).itertuples():
+        pace = row.units / days if known(row.units) else None
+        out.append(Product(
+            name=str(row.name), gmv=float(row.gmv), share=float(row.gmv) / total if total else None, stock=known(row.stock),
+            price=known(row.price), units=known(row.units),
+            quality_return_rate=known(row.quality_weighted / row.orders) if row.orders else None,
+            refund_rate=known(row.refunds / row.gmv) if row.gmv and known(row.refunds) is not None else None,
+            cover_days=round(row.stock / pace, 1) if pace and known(row.stock) is not None else None,
+        ))
+    return out
 
 
 def _gmv_windows(frames: kpis.Frames, period: kpis.Period) -> tuple[list[tuple[date, float]], float | None]:

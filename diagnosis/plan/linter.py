@@ -74,8 +74,7 @@ def known_numbers(context: PlanContext) -> list[float]:
             values.append(finding.gmv_at_stake)
         for text in finding.evidence.values():
             values += [s.value for s in stated_numbers(text)]
-    values += [p.share for p in context.products if p.share is not None]
-    values += [p.gmv for p in context.products if p.gmv is not None]
+    values += [v for p in context.products for v in p.numbers()]
     values.append(sum(f.gmv_at_stake or 0.0 for f in context.findings))
     values.append(float(context.health_score))
     return [v for v in values if v is not None and math.isfinite(v)]

@@ -55,6 +55,10 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + "…"
 
 
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
 def _name(text: str) -> str:
     return _cut(" ".join(str(text).split()), NAME_CHARS)
 
@@ -89,7 +93,9 @@ def data_blocks(context: PlanContext, level: int = 0) -> str:
         _block("findings", [{"code": f.code, "severity": f.severity, "metric": f.metric, "value": round(f.value, 4),
                              "benchmark": round(f.benchmark, 4), "evidence": f.evidence[lang], "gmv_at_stake": f.gmv_at_stake}
                             for f in context.findings]),
-        _block("top_products", [{"name": _name(p.name), "gmv_share": None if p.share is None else round(p.share, 4), "stock": p.stock}
+        _block("top_products", [{"name": _name(p.name), "gmv": _round(p.gmv), "gmv_share": _round(p.share, 4), "price": _round(p.price),
+                                 "units_sold": _round(p.units), "stock": _round(p.stock), "days_of_stock": p.cover_days,
+                                 "quality_return_rate": _round(p.quality_return_rate, 4), "refund_rate": _round(p.refund_rate, 4)}
                                 for p in context.products]),
     ]
     blocks.append(_block("cases", _cases(context, per_finding, chars)))

@@ -17,7 +17,9 @@ def _products(ctx: Context) -> pd.DataFrame | None:
     if frame is None:
         return None
     cut = kpis.in_period(frame, "products", ctx.period.start, ctx.period.end)
-    return cut if len(cut) else frame[frame["period_start"] == frame["period_start"].max()]
+    if len(cut) or not kpis.is_dated(frame, "products"):
+        return cut
+    return frame[frame["period_start"] == frame["period_start"].max()]
 
 
 def _per_sku(products: pd.DataFrame, column: str) -> pd.Series:
@@ -72,7 +74,8 @@ def stockout_risk(ctx: Context):
     products = _products(ctx)
     if products is None or "stock_qty" not in products or "item_count" not in products:
         return ctx.needs("stockout_risk", "needs_stock")
-    span_days = max((products["period_end"].max() - products["period_start"].min()).days + 1, 1)
+    dated = kpis.is_dated(products, "products") and "period_end" in products
+    span_days = max((products["period_end"].max() - products["period_start"].min()).days + 1 if dated else ctx.days, 1)
     per_sku = pd.DataFrame({
         "gmv": _per_sku(products, "gmv"),
         "pace": _per_sku(products, "item_count") / span_days,

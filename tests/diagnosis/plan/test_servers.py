@@ -146,8 +146,12 @@ def test_a_tight_context_gets_the_compact_prompt_with_every_high_finding(context
 def test_ollama_default_context_is_respected_unless_configured(context, case_index):
     with FakeOpenAI(default=Reply(_answer(context)), kind="ollama") as fake:
         small = _draft(context, case_index, LlmSettings(fake.url, None, None, cache=MemoryCache()))
+        sent_small = list(fake.requests)
         big = _draft(context, case_index, LlmSettings(fake.url, None, None, context=32768, cache=MemoryCache()))
-    assert small.fallback.code == "context_too_small" and small.fallback.params["n_ctx"] == 4096
+    if small.fallback is not None:
+        assert small.fallback.code == "context_too_small" and small.fallback.params["n_ctx"] == 4096 and not sent_small
+    else:  # it fitted only because it was made compact, inside Ollama's default 4,096 tokens
+        assert small.outcome.compact and prompt_tokens(sent_small[0]["messages"]) + sent_small[0]["max_tokens"] <= 4096
     assert big.drafter == "llm" and fake.requests[-1]["response_format"]["type"] == "json_schema"
     assert fake.requests[-1]["stream_options"] == {"include_usage": True} and big.outcome.usage.prompt_tokens == 120
 
