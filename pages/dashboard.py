@@ -6,7 +6,7 @@ from diagnosis import dashboard, kpis
 from diagnosis.formatting import delta, metric
 from diagnosis.i18n import t
 from diagnosis.schema import get_kind
-from ui.data import current_frames
+from ui.data import current_frames, current_profile
 from ui.workspace import through_the_gate
 
 state = st.session_state
@@ -39,7 +39,7 @@ if mode == "promo":
     labels = {p.label(lang): p for p in promos}
     promo = labels[st.selectbox(t("dash.promotion", lang), list(labels), index=len(labels) - 1)]
 current, reference = dashboard.periods(frames, chosen, mode, promo)
-profile = state.get("profile", {})
+profile = current_profile()
 views = dashboard.build_views(frames, current, reference, freq, lang, profile.get("gross_margin"), profile.get("category") or "default")
 
 note = t("dash.comparing", lang, start=current.start, end=current.end, ref_start=reference.start, ref_end=reference.end)

@@ -11,7 +11,7 @@ from diagnosis.profile import MerchantProfile
 from diagnosis.service import diagnose_merchant, plan_context
 from ui import plan as plan_section
 from ui.cases import case_index
-from ui.data import current_frames
+from ui.data import current_frames, current_profile
 from ui.text import plain
 from ui.workspace import through_the_gate
 
@@ -38,7 +38,7 @@ frames, source = current_frames()
 if not frames or kpis.data_range(frames) is None:
     st.info(t("dash.no_data", lang))
     st.stop()
-profile = MerchantProfile.model_validate(state.get("profile", {}))
+profile = MerchantProfile.model_validate(current_profile())
 result = diagnose_merchant(frames, profile)
 st.caption(t("diag.period", lang, source=source, start=result.period[0], end=result.period[1]))
 

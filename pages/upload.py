@@ -277,6 +277,21 @@ def _editor(slot: str, sha: str, headers: list[str], mapping: ColumnMapping | No
     )
 
 
+def _set_store_name() -> None:
+    from ui.data import current_profile
+
+    name = " ".join(str(state._w_store_name).split())[:80]
+    current_profile()["name"] = name or t("upload.default_name", lang)
+
+
+def _store_name() -> None:
+    """The uploads are a merchant of their own: asked once, shown on every page and export, used when saving."""
+    from ui.data import current_profile
+
+    state["_w_store_name"] = current_profile()["name"]
+    st.text_input(t("upload.store_name", lang), key="_w_store_name", on_change=_set_store_name, help=t("upload.store_name_help", lang))
+
+
 def _show_stored() -> None:
     rows = [
         {
@@ -321,6 +336,7 @@ else:
         show_file(uploaded.name, uploaded.getvalue(), store=True, position=position)
     with summary:
         if state.uploads:
+            _store_name()
             _show_stored()
         elif not files:
             st.info(t("upload.empty", lang))

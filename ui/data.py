@@ -5,6 +5,7 @@ import streamlit as st
 from diagnosis import kpis
 from diagnosis.i18n import t
 from diagnosis.merchants import DEMO_ROOT, load_merchant, read_profile
+from diagnosis.profile import MerchantProfile
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -20,7 +21,7 @@ def current_frames() -> tuple[dict, str]:
     uploads = state.get("upload_frames") or {}
     if uploads and state.get("uploads_source") != "demo":
         parts = [(frame, state["uploads"][name]["kind"]) for name, frame in uploads.items()]
-        return kpis.combine(parts), t("dash.source.uploads", lang, n=len(parts))
+        return kpis.combine(parts), t("dash.source.uploads", lang, n=len(parts), name=current_profile()["name"])
     if state.get("role") == "merchant":
         return _own_store(state.get("role_merchant"), lang)
     slug = state.get("merchant")
@@ -41,6 +42,18 @@ def _own_store(slug: str | None, lang: str) -> tuple[dict, str]:
     profile = ws.profile(slug)
     state.profile = profile.model_dump()
     return ws.frames(slug), t("dash.source.workspace", lang, name=profile.name)
+
+
+def current_profile() -> dict:
+    """The profile of the merchant the pages show, as a dict the sidebar edits in place: uploaded files are their
+    own merchant (named on the Upload page, defaults until then), never the demo store they replaced."""
+    state = st.session_state
+    source, _slug = current_source()
+    if source == "uploads":
+        if "upload_profile" not in state:
+            state.upload_profile = MerchantProfile(name=t("upload.default_name", state.get("lang", "zh"))).model_dump()
+        return state.upload_profile
+    return state.profile
 
 
 def current_source() -> tuple[str, str | None]:

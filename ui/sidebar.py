@@ -33,10 +33,13 @@ def _pick_merchant() -> None:
 
 
 def _set_profile(field: str, codes: dict | None = None) -> None:
+    """Edits the profile of the merchant on screen: the uploads' own, the demo's or the workspace store's."""
+    from ui.data import current_profile
+
     value = state[f"_w_profile_{field}"]
     if codes is not None:
         value = codes[value]
-    state.profile[field] = value / 100 if field == "gross_margin" and value is not None else value
+    current_profile()[field] = value / 100 if field == "gross_margin" and value is not None else value
 
 
 def _choice(label: str, codes: dict[str, str], current: str, key: str, on_change, args=()) -> None:
@@ -68,13 +71,18 @@ def render() -> None:
         st.radio(t("app.language", lang), list(LANG_NAMES.values()), horizontal=True, key="_w_lang", on_change=_set_lang)
         if state.get("role") == "merchant":
             return
-        if state.get("merchant"):
+        from ui.data import current_source
+
+        if state.get("merchant") and current_source()[0] == "demo":
             _choice(t("app.demo_merchant", lang), _merchant_names(), state.merchant, "_w_merchant", _pick_merchant)
+            st.caption(t("profile.demo_note", lang))
         _profile_editor(lang)
 
 
 def _profile_editor(lang: str) -> None:
-    profile = state.profile
+    from ui.data import current_profile
+
+    profile = current_profile()
     with st.expander(t("profile.title", lang)):
         state["_w_profile_name"] = profile["name"]
         st.text_input(t("profile.name", lang), key="_w_profile_name", on_change=_set_profile, args=("name",))

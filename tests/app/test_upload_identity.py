@@ -1,0 +1,54 @@
+"""Uploaded files are their own merchant (issue #16): named on the Upload page, shown by that name on the
+dashboard, the diagnosis and the plan, judged with their own profile, and saved to the workspace under it,
+never as the demo store that was on screen before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from diagnosis.merchants import DEMO_ROOT, read_profile
+from diagnosis.store.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = DEMO_ROOT / "kidswear_818"
+STORE = "义乌小象童鞋"
+
+
+def _files() -> list[tuple[str, bytes, str]]:
+    overview = next(SOURCE.glob("成交概览*.xlsx"))
+    ads = next(SOURCE.glob("千川*.csv"))
+    products = pd.read_excel(next(SOURCE.glob("商品列表*.xlsx"))).drop(columns=["统计周期"]).drop_duplicates("商品编码")
+    return [(overview.name, overview.read_bytes(), "application/octet-stream"), (ads.name, ads.read_bytes(), "text/csv"),
+            ("商品列表_无周期.csv", products.to_csv(index=False).encode("utf-8"), "text/csv")]
+
+
+def test_uploads_are_their_own_merchant_on_every_page_and_when_saved(tmp_path, monkeypatch):
+    monkeypatch.setenv("BELTDOCTOR_HOME", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.session_state["lang"] = "zh"
+    at.run()
+    demo_name = read_profile(DEMO_ROOT / at.session_state["merchant"])["name_zh"]
+    at.switch_page(str(ROOT / "pages" / "upload.py")).run()
+    at.file_uploader(key="_w_upload").set_value(_files()).run()
+    assert not at.exception, at.exception
+    at.text_input(key="_w_store_name").input(STORE).run()
+
+    at.switch_page(str(ROOT / "pages" / "dashboard.py")).run()
+    assert not at.exception, at.exception
+    shown = " ".join(c.value for c in at.caption)
+    assert STORE in shown and demo_name not in shown
+
+    at.switch_page(str(ROOT / "pages" / "diagnosis.py")).run()
+    assert not at.exception, at.exception
+    assert STORE in " ".join(c.value for c in at.caption)
+    next(b for b in at.button if (b.key or "").startswith("draft_")).click().run()
+    assert not at.exception, at.exception
+    plan = next(iter(at.session_state["plans"].values()))
+    assert plan.plan.merchant == STORE
+    next(b for b in at.button if (b.key or "").startswith("save_")).click().run()
+    assert not at.exception, at.exception
+    merchants = {m.slug: m.name for m in Workspace().merchants()}
+    assert list(merchants.values()) == [STORE] and demo_name not in merchants.values()
