@@ -429,12 +429,15 @@ def covers(frames: Frames, period: Period) -> bool:
 # ------------------------------------------------------------------ decomposition and what-if
 
 CHAINS: dict[str, tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = {
-    # factor, numerator candidates, denominator candidates: the product telescopes to the GMV
+    # factor, numerator candidates, denominator candidates: the product telescopes to the GMV card's value.
+    # AOV is per buyer on the amount paid (as Compass defines it); when the export has both amounts, the last
+    # factor (成交金额 ÷ 用户支付金额: platform subsidies and the like) takes the product from that to the GMV.
     "store": (
         ("exposure", ("product_impr_uv",), ()),
         ("ctr", ("product_click_uv",), ("product_impr_uv",)),
         ("conversion", ("buyer_count",), ("product_click_uv",)),
         ("aov", ("user_pay_amount", "gmv"), ("buyer_count",)),
+        ("gmv_to_paid", ("gmv",), ("user_pay_amount",)),
     ),
     "live": (
         ("impressions", ("room_impr_uv",), ()),
@@ -460,9 +463,14 @@ class Decomposition(BaseModel):
         return self.gmv_after - self.gmv_before
 
 
+OPTIONAL_FACTORS = {"gmv_to_paid"}  # left out when the export lacks either amount
+
+
 def _chain_factors(rows: Rows, chain: str) -> dict[str, float] | None:
     factors = {}
     for name, num, den in CHAINS[chain]:
+        if name in OPTIONAL_FACTORS and (_first_operand(rows, num) is None or _first_operand(rows, den) is None):
+            continue
         top = _first_operand(rows, num)
         if top is None:
             return None

@@ -208,8 +208,8 @@ def test_waterfall_bars_walk_from_before_to_after(demo):
     fig = charts.decomposition_waterfall(dec, "en")
     trace = fig.data[0]
     y = list(trace.y)
-    assert list(trace.measure) == ["absolute", "relative", "relative", "relative", "relative", "total"]
-    assert list(trace.x) == ["GMV before", "Exposure", "CTR", "Conversion", "AOV", "GMV after"]
+    assert list(trace.measure) == ["absolute", "relative", "relative", "relative", "relative", "relative", "total"]
+    assert list(trace.x) == ["GMV before", "Exposure", "CTR", "Conversion", "AOV", "GMV over amount paid", "GMV after"]
     assert y[0] == pytest.approx(dec.gmv_before)
     assert y[1:-1] == pytest.approx([dec.contributions[f] for f in dec.factors])
     assert y[0] + sum(y[1:-1]) == pytest.approx(y[-1], rel=1e-9)
