@@ -67,7 +67,7 @@ def build_views(
     series = kpis.timeseries(frames, list(defs), freq, current.start, current.end)
     views = Views(
         current=current, reference=reference, comparison=comparison, series=series,
-        cards=[m for m in CARDS if m in comparison.current][:10],
+        cards=[m for m in CARDS if m in comparison.current_total][:10],
         reference_partial=not kpis.covers(frames, reference),
     )
     span = kpis.data_range(frames)
@@ -88,7 +88,7 @@ def build_views(
     if views.decomposition is not None:
         views.figures["waterfall"] = charts.decomposition_waterfall(views.decomposition, lang)
     if {"exposure", "visitors"} & comparison.current.keys():
-        views.figures["funnel"] = charts.store_funnel(comparison.current, lang)
+        views.figures["funnel"] = charts.store_funnel(comparison.current_total, lang)
     else:
         views.needs["funnel"] = "store_daily"
     carriers = cut("carrier_daily", "channel_mix")
@@ -104,7 +104,7 @@ def build_views(
         views.needs["roi"] = "ads"
     elif gross_margin:
         views.figures["roi"] = charts.roi_vs_breakeven(
-            series[roi], gross_margin, comparison.current.get("refund_rate"), lang, label=defs[roi].label(lang),
+            series[roi], gross_margin, comparison.current_total.get("refund_rate"), lang, label=defs[roi].label(lang),
             loss_share=economics.refund_loss_share(category),
         )
     experience = cut("experience", "experience")

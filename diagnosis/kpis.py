@@ -384,6 +384,18 @@ class Comparison(BaseModel):
     current_period: tuple[date, date]
     reference_period: tuple[date, date]
     per_day: bool
+    current_total: dict[str, float] = {}  # the period's own values (what the cards, the diagnosis and plans show)
+    reference_days: int = 0  # days of data in the reference period: 0 means nothing to compare with
+
+    def basis(self, metric: str) -> str:
+        """How the change was computed: 'per_day' (a sum compared as daily averages, the periods differing in
+        length), 'total' (sums over equal periods) or 'level' (rates and averages, compared as they are)."""
+        if metric_defs()[metric].agg not in ADDITIVE_AGGS:
+            return "level"
+        return "per_day" if self.per_day else "total"
+
+
+ADDITIVE_AGGS = ("sum", "count", "difference")  # compared per day when the two periods differ in length
 
 
 def compare(frames: Frames, current: Period, reference: Period, metrics: Iterable[str] | None = None) -> Comparison:
@@ -391,13 +403,14 @@ def compare(frames: Frames, current: Period, reference: Period, metrics: Iterabl
     in length (a 13-day promotion against a 28-day baseline), rates and latest values as they are."""
     defs = metric_defs()
     now = compute(frames, current.start, current.end, metrics)
+    totals = dict(now)
     before = compute(frames, reference.start, reference.end, metrics)
     days_now, days_before = _covered_days(frames, current), _covered_days(frames, reference)
     per_day = days_now != days_before
     if per_day:
         for values, days in ((now, days_now), (before, days_before)):
             for key in values:
-                if defs[key].agg in ("sum", "count", "difference") and days:
+                if defs[key].agg in ADDITIVE_AGGS and days:
                     values[key] /= days
     change, pct = {}, {}
     for key in now.keys() & before.keys():
@@ -407,6 +420,7 @@ def compare(frames: Frames, current: Period, reference: Period, metrics: Iterabl
     return Comparison(
         current=now, reference=before, change=change, pct_change=pct,
         current_period=(current.start, current.end), reference_period=(reference.start, reference.end), per_day=per_day,
+        current_total=totals, reference_days=days_before,
     )
 
 

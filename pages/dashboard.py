@@ -43,19 +43,28 @@ profile = current_profile()
 views = dashboard.build_views(frames, current, reference, freq, lang, profile.get("gross_margin"), profile.get("category") or "default")
 
 note = t("dash.comparing", lang, start=current.start, end=current.end, ref_start=reference.start, ref_end=reference.end)
-st.caption(note + (t("dash.per_day", lang) if views.comparison.per_day else ""))
-if views.reference_partial:
+comparison = views.comparison
+no_reference = comparison.reference_days == 0
+st.caption(note + (t("dash.per_day", lang) if comparison.per_day and not no_reference else ""))
+if no_reference:
+    st.caption(t(f"dash.no_reference.{mode}", lang, start=reference.start, end=reference.end))
+elif views.reference_partial:
     st.caption(t("dash.reference_partial", lang, start=reference.start, end=reference.end))
 
 for row in range(0, len(views.cards), 5):
     for col, metric_id in zip(st.columns(5), views.cards[row : row + 5]):
         m = defs[metric_id]
-        value = views.comparison.current[metric_id]
-        text, colour = delta(views.comparison.pct_change.get(metric_id), m.better)
+        value = comparison.current_total[metric_id]  # the period's own value, as the diagnosis and plans state it
         label = m.label(lang)
         if m.unit == "score":  # the two experience-score systems must never be read on each other's scale
             label += f" · {t('chart.scale.5' if value <= 5 else 'chart.scale.100', lang)}"
-        col.metric(label, metric(value, m.unit, lang), text, delta_color=colour)
+        if no_reference or metric_id not in comparison.pct_change:
+            col.metric(label, metric(value, m.unit, lang), None, help=t("dash.delta_missing", lang))
+            continue
+        text, colour = delta(comparison.pct_change[metric_id], m.better)
+        basis = comparison.basis(metric_id)
+        suffix = "" if basis == "level" else f" {t(f'dash.basis.{basis}', lang)}"
+        col.metric(label, metric(value, m.unit, lang), text + suffix, delta_color=colour, help=t(f"dash.basis_help.{basis}", lang))
 
 
 def show(view: str) -> None:

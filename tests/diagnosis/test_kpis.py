@@ -213,3 +213,16 @@ def test_demo_merchant_headline_numbers_match_a_direct_computation():
     assert values["aov"] == pytest.approx(store["user_pay_amount"].sum() / store["buyer_count"].sum())
     assert values["ad_share"] == pytest.approx(store["ad_gmv"].sum() / store["gmv"].sum())
     assert values["roi_total"] < 3.0
+
+
+def test_a_comparison_keeps_the_period_total_and_says_its_basis():
+    days = pd.date_range("2022-07-01", "2022-08-18", freq="D")
+    frame = pd.DataFrame({"date": days, "gmv": [100.0] * 36 + [300.0] * 13, "buyer_count": 1.0})
+    promo = next(p for p in kpis.promotions() if p.id == "818" and p.year == 2022)
+    result = kpis.compare({"store_daily": frame}, Period(promo.start, promo.end), kpis.baseline_for(promo), ["gmv", "aov"])
+    assert result.current_total["gmv"] == pytest.approx(300 * 13), "what the card shows: the promotion's own GMV"
+    # the baseline is 2022-06-25..07-22 and the data starts on 07-01: 22 days of it have data
+    assert result.basis("gmv") == "per_day" and result.basis("aov") == "level" and result.reference_days == 22
+    yoy = kpis.compare({"store_daily": frame}, Period(date(2022, 8, 1), date(2022, 8, 18)),
+                       kpis.reference_period(Period(date(2022, 8, 1), date(2022, 8, 18)), "yoy"), ["gmv"])
+    assert yoy.reference_days == 0 and not yoy.pct_change, "no data a year ago: nothing to compare"
