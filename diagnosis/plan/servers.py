@@ -162,7 +162,7 @@ def probe(base_url: str, api_key: str | None, timeout: float = PROBE_TIMEOUT,
     if isinstance(listed, dict) and isinstance(listed.get("data"), list):
         found.models = [m for m in listed["data"] if isinstance(m, dict)]
     owners = {str(m.get("owned_by", "")) for m in found.models or []}
-    if owners & {"vllm"}:
+    if owners & {"vllm"} or owners == {"me"}:  # vLLM reports its context here; llama-cpp-python has nothing more to ask
         return found
     props = get(f"{root}/props", api_key, timeout)
     if isinstance(props, dict):

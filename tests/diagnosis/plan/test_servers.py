@@ -166,3 +166,11 @@ def test_llama_cpp_python_non_streamed_overflow_teaches_the_limit(context, case_
         result = _draft(context, case_index, settings)
     assert result.fallback.code == "context_overflow" and len(fake.requests) == 1
     assert cache.load_capabilities(endpoint_key(fake.url, "m"))["n_ctx"] == 700
+
+
+def test_recognition_asks_no_more_than_it_needs():
+    with FakeOpenAI(kind="llama_cpp_python") as python_server, FakeOpenAI(kind="vllm", n_ctx=8192) as vllm, \
+            FakeOpenAI(kind="llamacpp", n_ctx=8192) as native:
+        for fake in (python_server, vllm, native):
+            capabilities_for(fake.url, None, None, None, None, MemoryCache(), ttl_s=60)
+    assert python_server.gets == vllm.gets == ["/v1/models"] and native.gets == ["/v1/models", "/props"]
