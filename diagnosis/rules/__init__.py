@@ -103,6 +103,10 @@ class Context:
     def evidence(self, code: str, **params: object) -> dict[str, str]:
         return {lang: t(f"rule.{code}.evidence", lang, **_formatted(params, lang)) for lang in ("zh", "en")}
 
+    def evidence_as(self, code: str, variant: str, **params: object) -> dict[str, str]:
+        """The evidence sentence of one way a finding can be reached (`rule.<code>.evidence_<variant>`)."""
+        return {lang: t(f"rule.{code}.evidence_{variant}", lang, **_formatted(params, lang)) for lang in ("zh", "en")}
+
 
 def _formatted(params: dict[str, object], lang: str) -> dict[str, str]:
     """Numbers in the evidence sentence shaped by a `(value, unit)` pair: money, percentages, scores.

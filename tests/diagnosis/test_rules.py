@@ -177,7 +177,8 @@ def test_break_even_uses_margin_refunds_and_the_category_loss_share():
 
 
 def test_a_healthy_merchant_has_no_high_findings_and_a_high_score():
-    frames = {"store_daily": _store(paid=12_000, buyers=100, refunds=500), "experience": _experience(92),
+    # ¥120,000 in 28 days (about ¥4,300 a day): above the cold-start line, which a four-week export alone could meet
+    frames = {"store_daily": _store(paid=120_000, buyers=1_000, refunds=5_000), "experience": _experience(92),
               "live_sessions": _live(2.5), "ads": _ads(5.0)}
     result = diagnose(frames, MerchantProfile(category="apparel", gross_margin=0.5), PERIOD)
     assert [f.severity for f in result.findings if f.severity == "high"] == []
@@ -230,6 +231,23 @@ def test_cli_bad_file_is_exit_2_without_traceback(tmp_path, capsys):
     assert main(["diagnose", str(junk)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {junk}: ") and "Traceback" not in err
+
+
+def test_a_young_store_selling_little_is_in_cold_start_without_a_live_export():
+    """18 days of history at ¥900 a day (issue #16): the store overview alone is enough."""
+    days = pd.date_range("2022-08-11", "2022-08-28", freq="D")
+    young = pd.DataFrame({"date": days, "gmv": 900.0, "buyer_count": 9.0})
+    found = _run("cold_start", {"store_daily": young}, period=kpis.Period(date(2022, 8, 11), date(2022, 8, 28)))
+    assert isinstance(found, Finding) and found.severity == "high" and found.value == pytest.approx(900)
+    assert "18" in found.evidence["zh"] and "18" in found.evidence["en"]
+    busy = young.assign(gmv=5000.0)
+    assert _run("cold_start", {"store_daily": busy}, period=kpis.Period(date(2022, 8, 11), date(2022, 8, 28))) is None
+    assert _run("cold_start", {"store_daily": busy}, period=kpis.Period(date(2022, 8, 11), date(2022, 8, 28)), stage="cold_start") is None
+    old = pd.DataFrame({"date": pd.date_range("2022-05-01", "2022-08-28", freq="D"), "gmv": 900.0, "buyer_count": 9.0})
+    august = kpis.Period(date(2022, 8, 1), date(2022, 8, 28))
+    assert _run("cold_start", {"store_daily": old}, period=august) is None, "four months old: not young"
+    stated = _run("cold_start", {"store_daily": old}, period=august, stage="cold_start")
+    assert isinstance(stated, Finding) and stated.severity == "medium", "stated in the profile, and the sales agree"
 
 
 def test_the_cold_start_merchant_is_in_cold_start_before_it_went_live():
