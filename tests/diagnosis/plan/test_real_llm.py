@@ -92,7 +92,8 @@ def real_server(tmp_path_factory):
     log = tmp_path_factory.mktemp("llama") / "server.log"
     command = [sys.executable, "-m", "llama_cpp.server", "--model", gguf, "--host", "127.0.0.1", "--port", str(port),
                "--n_threads", "2", "--n_ctx", os.environ.get("BELTDOCTOR_TEST_N_CTX", "16384"),
-               "--chat_format", os.environ.get("BELTDOCTOR_TEST_CHAT_FORMAT", "gemma")]
+               "--chat_format", os.environ.get("BELTDOCTOR_TEST_CHAT_FORMAT", "gemma"),
+               "--flash_attn", "true", "--logits_all", "false", "--interrupt_requests", "false"]
     with open(log, "wb") as out:
         server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
