@@ -12,7 +12,6 @@ from diagnosis.cli import main
 from diagnosis.errors import IngestError
 from diagnosis.merchants import DEMO_ROOT
 from diagnosis.service import Upload, read_exports, read_profile
-from diagnosis.store.workspace import Workspace
 
 BAD_PROFILES = {  # merchant.json bytes -> (error code, where, words of the English message)
     "invalid_json": (b'{"name": "A", "category": apparel}', "profile_json", 1, "not valid JSON"),

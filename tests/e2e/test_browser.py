@@ -7,11 +7,9 @@ elsewhere it is skipped with the reason. Screenshots go to tests/artifacts/.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pytest
 from diagnosis import dashboard, kpis
 from diagnosis.formatting import metric
 from diagnosis.ingest import ingest
+from tests.processes import free_port, stop, wait_until_answers
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -32,17 +31,11 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--no-first-run", "--disable-sync", "--disable-quic"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def _streamlit(home: Path):
     """`streamlit run app.py` on a free port with its own data home; yields (url, start time), prints a traceback
     from the server log if one occurred."""
-    port = _free_port()
+    port = free_port()
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
@@ -51,22 +44,11 @@ def _streamlit(home: Path):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
+        if not wait_until_answers(f"{url}/_stcore/health", 60, proc, expect=b"ok"):
             pytest.fail("streamlit did not become healthy within 60 s")
         yield url, started
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         if proc.stdout is not None:
             log = proc.stdout.read()
             if "Traceback" in log:

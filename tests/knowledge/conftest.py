@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -15,25 +13,11 @@ import pytest
 
 from knowledge.cards import load_library
 from knowledge.index import CaseIndex
+from tests.processes import free_port, stop, wait_until_answers
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(host: str, port: int, deadline: float) -> bool:
-    import urllib.request
-
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://{host}:{port}/api/v2/heartbeat", timeout=1) as answer:
-                if answer.status == 200:
-                    return True
-        except OSError:
-            time.sleep(0.2)
-    return False
+def _wait(host: str, port: int, timeout: float, proc: subprocess.Popen | None = None) -> bool:
+    return wait_until_answers(f"http://{host}:{port}/api/v2/heartbeat", timeout, proc)
 
 
 @pytest.fixture(scope="session")
@@ -42,12 +26,12 @@ def chroma_server(tmp_path_factory):
     given = os.environ.get("BELTDOCTOR_TEST_CHROMA")
     if given:
         host, port = given.rsplit(":", 1)
-        if not _wait(host, int(port), time.monotonic() + 30):
+        if not _wait(host, int(port), 30):
             pytest.fail(f"BELTDOCTOR_TEST_CHROMA={given} does not answer")
         yield host, int(port)
         return
     chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("chroma") / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -55,12 +39,11 @@ def chroma_server(tmp_path_factory):
             stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
         )
     try:
-        if not _wait("127.0.0.1", port, time.monotonic() + 60):
+        if not _wait("127.0.0.1", port, 60, proc):
             pytest.fail(f"chroma run did not start: {log.read_text()[-2000:]}")
         yield "127.0.0.1", port
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        stop(proc)
 
 
 @pytest.fixture(scope="session")

