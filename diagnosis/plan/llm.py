@@ -148,8 +148,9 @@ def extract_json(text: str) -> object:
     return json.loads(candidate[start:end + 1])
 
 
-def validate_answer(text: str, lang: str) -> tuple[Plan | None, str | None, str]:
-    """(plan, error for the repair prompt, where the error is) — `where` is a field path, language-neutral."""
+def validate_answer(text: str, lang: str, findings: int = 0) -> tuple[Plan | None, str | None, str]:
+    """(plan, error for the repair prompt, where the error is) — `where` is a field path, language-neutral. A plan
+    without actions for a store with findings fits the schema but is no plan (a small model's grammar-bound answer)."""
     try:
         plan = Plan.model_validate(extract_json(text))
     except ValidationError as exc:
@@ -159,6 +160,8 @@ def validate_answer(text: str, lang: str) -> tuple[Plan | None, str | None, str]
         return None, str(exc)[:1500], "JSON"
     if plan.language != lang:
         return None, f"language must be '{lang}', got '{plan.language}'", "language"
+    if findings and not plan.actions:
+        return None, f"actions is empty, but the findings block has {findings} findings: give at least one action each", "actions"
     return plan, None, ""
 
 
@@ -246,7 +249,7 @@ class LlmDrafter:
         """One format: the answer, and one repair round when it is not a valid plan."""
         messages = fitted.messages
         text = self._attempt(client, caps, messages, fmt, fitted, deadline_at, outcome, report)
-        plan, error, where = validate_answer(text, context.lang)
+        plan, error, where = validate_answer(text, context.lang, len(context.findings))
         if plan is None:
             outcome.attempts.append(f"{fmt}: invalid answer at {where}, repair")
             report("repairing")
@@ -255,7 +258,7 @@ class LlmDrafter:
                 {"role": "user", "content": f"Your answer failed validation: {error}\nReply with the corrected JSON object only."},
             ]
             text = self._attempt(client, caps, repair, fmt, fitted, deadline_at, outcome, report)
-            plan, error, where = validate_answer(text, context.lang)
+            plan, error, where = validate_answer(text, context.lang, len(context.findings))
         if plan is None:
             raise _Failed(Reason("invalid_answer", {"where": where}))
         return plan

@@ -267,3 +267,12 @@ def test_settings_from_environment():
     assert (named.kind, named.model, named.context) == ("vllm", "m", 32768) and "sk-x" not in named.describe()
     with pytest.raises(ValueError, match="unknown LLM profile"):
         check_kind("nope")
+
+
+def test_a_schema_valid_plan_without_actions_is_repaired_then_refused(context, case_index):
+    """What the real 270M base model wrote under llama.cpp's grammar: valid JSON, every field, no actions."""
+    empty = json.loads(_valid_answer(context)) | {"actions": []}
+    with FakeOpenAI(default=Reply(json.dumps(empty))) as fake:
+        result, _ = _run(context, case_index, _settings(fake.url))
+    assert result.fallback.code == "invalid_answer" and result.fallback.params == {"where": "actions"}
+    assert "actions is empty" in fake.requests[1]["messages"][-1]["content"] and len(fake.requests) == 2
