@@ -186,7 +186,7 @@ def _choose_kind(raw: RawTable, filename: str, mapping: ColumnMapping | None) ->
         best = scores[0]
         if not best.eligible or best.score < settings.get("min_kind_score"):
             raise _no_known_columns(raw, filename, scores)
-        return get_kind(best.kind), scores, {}
+        return _level_kind(raw, get_kind(best.kind), scores), scores, {}
     by_key = {normalise_header(h): i for i, h in enumerate(raw.headers)}
     positions: dict[str, int] = {}
     for header in mapping.columns:
@@ -214,6 +214,52 @@ def _choose_kind(raw: RawTable, filename: str, mapping: ColumnMapping | None) ->
     if missing:
         raise IngestError("missing_required", file=filename, kind=kind.kind, needed=" / ".join(missing[0]))
     return kind, scores, overrides
+
+
+def _level_values(table: pa.Table, headers: list[str], kind: ExportKind, overrides: dict[int, str]) -> dict[str, np.ndarray]:
+    """Per level column of the kind present in the file (by its header): True where the row's value means "all"."""
+    if not kind.levels or table.num_columns == 0:
+        return {}
+    matches, _ = match_columns(kind, headers, overrides)
+    out = {}
+    for m in matches:
+        words = kind.levels.get(m.spec.field)
+        if words and m.index < table.num_columns:
+            cells = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(table.column(m.index), pa.string())))
+            out[m.header] = _bool(pc.is_in(cells, value_set=pa.array([w.lower() for w in words], pa.string())))
+    return out
+
+
+def _level_kind(raw: RawTable, chosen: ExportKind, scores: list[KindScore]) -> ExportKind:
+    """A breakdown kind whose dimension says "all" on every row (成交概览 with 载体类型 = 全部) is really the
+    store-level kind that knows the same dimension: the eligible one that scored best."""
+    if chosen.level_rows != "breakdown":
+        return chosen
+    flags = _level_values(raw.data, raw.headers, chosen, {})
+    if not flags or not all(f.all() for f in flags.values()):
+        return chosen
+    for score in scores:
+        kind = get_kind(score.kind)
+        if kind.level_rows == "all" and score.eligible and set(chosen.levels) <= set(kind.levels):
+            return kind
+    return chosen
+
+
+def _keep_level_rows(table: pa.Table, rows: np.ndarray, headers: list[str], kind: ExportKind, overrides: dict[int, str],
+                     notes: list[dict[str, str]]) -> tuple[pa.Table, np.ndarray]:
+    """Only the rows of the kind's own grain: a store-level kind drops breakdown rows (one carrier, one ad slot), a
+    breakdown kind drops the "all" rows that total it; the report says how many and why."""
+    flags = _level_values(table, headers, kind, overrides)
+    if not flags:
+        return table, rows
+    keep = np.ones(table.num_rows, dtype=bool)
+    for is_all in flags.values():
+        keep &= is_all if kind.level_rows == "all" else ~is_all
+    dropped = int((~keep).sum())
+    if dropped and keep.any():
+        notes.append({"code": "level_rows_dropped", "rows": str(dropped), "column": ", ".join(flags)})
+        return table.filter(pa.array(keep)), rows[keep]
+    return table, rows
 
 
 def _fit_with_mapping(kind: ExportKind, headers: list[str], overrides: dict[int, str]) -> tuple[bool, float]:
@@ -432,11 +478,13 @@ def _build(raw: RawTable, filename: str, kind: ExportKind, scores: list[KindScor
     table, rows = _drop_rows(raw, warnings)
     if table.num_rows == 0:
         raise IngestError("header_only", file=filename, header_row=raw.header_row)
+    level_notes: list[dict[str, str]] = []
+    table, rows = _keep_level_rows(table, rows, raw.headers, kind, overrides, level_notes)
     limit = int(settings.get("max_rows"))
     if table.num_rows > limit:
         raise IngestError("too_many_rows", file=filename, limit=limit)
     matches, duplicates = match_columns(kind, raw.headers, overrides)
-    notes: list[dict[str, str]] = [{"code": "duplicate_header", "column": h, "first": first} for h, first in duplicates]
+    notes: list[dict[str, str]] = level_notes + [{"code": "duplicate_header", "column": h, "first": first} for h, first in duplicates]
     n_rows = table.num_rows
     pending = {m.index: table.column(m.index) for m in matches}
     raw.data = table = None  # only the mapped columns stay alive, each until it is parsed

@@ -104,6 +104,10 @@ class ExportKind(BaseModel):
     requires: tuple[tuple[str, ...], ...]
     fields: tuple[FieldSpec, ...]
     derive: dict[str, Derivation] = {}
+    # Dimension columns whose listed values mean "all of it" (载体类型 = 全部): a store-level kind keeps only those
+    # rows (`level_rows: all`); a breakdown kind drops them (`level_rows: breakdown`), as they total the others.
+    levels: dict[str, tuple[str, ...]] = {}
+    level_rows: Literal["all", "breakdown"] = "all"
 
     @model_validator(mode="after")
     def _consistent(self) -> "ExportKind":
@@ -120,6 +124,9 @@ class ExportKind(BaseModel):
         for name in (self.date_field, self.end_field):
             if name not in produced:
                 raise ValueError(f"{self.kind}: date field {name} is not produced by any field")
+        unknown_levels = set(self.levels) - set(names)
+        if unknown_levels:
+            raise ValueError(f"{self.kind}: levels name unknown fields {sorted(unknown_levels)}")
         for target, d in self.derive.items():
             if target not in produced:
                 raise ValueError(f"{self.kind}: derived field {target} is not declared")
