@@ -4,11 +4,14 @@ never as the demo store that was on screen before."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
+from diagnosis import kpis
+from diagnosis.formatting import metric
 from diagnosis.merchants import DEMO_ROOT, read_profile
 from diagnosis.store.workspace import Workspace
 
@@ -17,11 +20,21 @@ SOURCE = DEMO_ROOT / "kidswear_818"
 STORE = "义乌小象童鞋"
 
 
+def _overview_as_downloaded() -> bytes:
+    """The demo's store overview in today's 成交概览 layout: 载体类型 and 投放时段 columns saying 全部."""
+    frame = pd.read_excel(next(SOURCE.glob("成交概览*.xlsx")))
+    frame.insert(1, "载体类型", "全部")
+    frame.insert(2, "投放时段", "全部")
+    out = io.BytesIO()
+    frame.to_excel(out, index=False, sheet_name="成交概览")
+    return out.getvalue()
+
+
 def _files() -> list[tuple[str, bytes, str]]:
-    overview = next(SOURCE.glob("成交概览*.xlsx"))
     ads = next(SOURCE.glob("千川*.csv"))
     products = pd.read_excel(next(SOURCE.glob("商品列表*.xlsx"))).drop(columns=["统计周期"]).drop_duplicates("商品编码")
-    return [(overview.name, overview.read_bytes(), "application/octet-stream"), (ads.name, ads.read_bytes(), "text/csv"),
+    return [("成交概览_20220420_20220731.xlsx", _overview_as_downloaded(), "application/octet-stream"),
+            (ads.name, ads.read_bytes(), "text/csv"),
             ("商品列表_无周期.csv", products.to_csv(index=False).encode("utf-8"), "text/csv")]
 
 
@@ -36,14 +49,21 @@ def test_uploads_are_their_own_merchant_on_every_page_and_when_saved(tmp_path, m
     assert not at.exception, at.exception
     at.text_input(key="_w_store_name").input(STORE).run()
 
+    assert [e["kind"] for e in at.session_state["uploads"].values()] == ["store_daily", "ads", "products"]
+
     at.switch_page(str(ROOT / "pages" / "dashboard.py")).run()
     assert not at.exception, at.exception
     shown = " ".join(c.value for c in at.caption)
     assert STORE in shown and demo_name not in shown
+    frames = kpis.combine([(f, e["kind"]) for f, e in zip(at.session_state["upload_frames"].values(), at.session_state["uploads"].values(), strict=True)])
+    period = kpis.default_period(kpis.data_range(frames))
+    gmv = kpis.compute(frames, period.start, period.end)["gmv"]
+    assert next(m.value for m in at.metric if m.label == "成交金额") == metric(gmv, "yuan", "zh"), "the card is the engine's value"
 
     at.switch_page(str(ROOT / "pages" / "diagnosis.py")).run()
     assert not at.exception, at.exception
     assert STORE in " ".join(c.value for c in at.caption)
+    assert not any("paid_dependency_high" in c.value for c in at.caption), "checked: both its exports are there"
     next(b for b in at.button if (b.key or "").startswith("draft_")).click().run()
     assert not at.exception, at.exception
     plan = next(iter(at.session_state["plans"].values()))
