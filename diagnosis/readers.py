@@ -254,16 +254,13 @@ def _runaway_quote(
     records = header_idx + 1 + table.num_rows + len(skipped)
     if width < 3 or ends <= records:
         return None
+    d = re.escape(delimiter)
+    swallowed = rf"[\r\n](?:[^\r\n{d}]*{d}){{{width - 1}}}"  # the _swallows_rows test, as one RE2 scan a column
     for column in table.columns:
-        hits = np.flatnonzero(_mask(pc.or_(pc.match_substring(column, "\n"), pc.match_substring(column, "\r"))))
-        for i in hits:
-            if _swallows_rows(column[int(i)].as_py(), delimiter, width):
-                return int(row_numbers[i])
+        hits = np.flatnonzero(np.asarray(pc.fill_null(pc.match_substring_regex(column, swallowed), False), dtype=bool))
+        if hits.size:
+            return int(row_numbers[hits[0]])
     return None
-
-
-def _mask(arr) -> np.ndarray:
-    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _arrow_read(
@@ -417,17 +414,26 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _fill_merges(rows: list[list[str]], numbers: list[int], ranges: list[tuple[int, int, int, int]]) -> None:
+def _fill_merges(rows: list[list[str]], numbers: list[int], ranges: list[tuple[int, int, int, int]], filename: str) -> None:
     """Give every cell of a merged block the block's value, as a reader of the sheet sees it. `numbers` are
-    the 0-based sheet rows of `rows` (ascending; empty rows are not materialised)."""
+    the 0-based sheet rows of `rows` (ascending; empty rows are not materialised).
+
+    Merged ranges of a real sheet never overlap, so together they cover at most the rows × columns in view;
+    more means overlapping ranges, each re-filling the same cells (20,000 of them over 100,000 rows is two
+    billion writes): refused before any is filled."""
     width_limit = int(settings.get("max_columns"))
+    spans = []
     for r0, c0, r1, c1 in ranges:
         top = bisect.bisect_left(numbers, r0)
         if top >= len(rows) or numbers[top] != r0 or c0 >= len(rows[top]):
             continue
+        spans.append((top, bisect.bisect_right(numbers, r1), c0, min(c1, width_limit - 1)))
+    width = max([len(r) for r in rows] + [last + 1 for *_, last in spans], default=0)
+    if sum((bottom - top) * (last + 1 - c0) for top, bottom, c0, last in spans) > len(rows) * width:
+        raise IngestError("corrupt_xlsx", file=filename, detail="merged cell ranges overlap")
+    for top, bottom, c0, last in spans:
         value = rows[top][c0]
-        last = min(c1, width_limit - 1)
-        for r in range(top, bisect.bisect_right(numbers, r1)):
+        for r in range(top, bottom):
             row = rows[r]
             if len(row) <= last:
                 row.extend([""] * (last + 1 - len(row)))
@@ -503,8 +509,8 @@ def _sheet_rows(ws, filename: str, max_row: int | None = None) -> Iterator[tuple
         for number, cells in parser.parse():
             if max_row is not None and number > max_row:
                 return
-            if number > EXCEL_MAX_ROWS:
-                raise IngestError("corrupt_xlsx", file=filename, detail=f"row number {number} beyond Excel's {EXCEL_MAX_ROWS:,}")
+            if not 1 <= number <= EXCEL_MAX_ROWS:
+                raise IngestError("corrupt_xlsx", file=filename, detail=f"row number {number} outside Excel's 1-{EXCEL_MAX_ROWS:,}")
             values = [(c["column"], c["value"]) for c in cells if c["value"] is not None]
             if not values:
                 continue
@@ -542,7 +548,7 @@ def read_xlsx_table(data: bytes, filename: str, score_header: HeaderScorer, shee
         for order, ws in enumerate(workbook.worksheets[:max_sheets]):
             merges = _merged_ranges(archive, ws._worksheet_path, filename)
             top = _top_rows(ws, filename, scan)
-            _fill_merges(top, list(range(len(top))), merges)
+            _fill_merges(top, list(range(len(top))), merges, filename)
             idx, score = pick_header(top, score_header)
             candidates.append((score + sheet_hint(ws.title), -order, ws, idx, merges, score))
         if len(workbook.worksheets) > max_sheets and not any(c[5] > 0 for c in candidates):
@@ -557,7 +563,7 @@ def read_xlsx_table(data: bytes, filename: str, score_header: HeaderScorer, shee
         raise IngestError("corrupt_xlsx", file=filename, detail=f"{type(exc).__name__}: {exc}"[:200]) from None
     finally:
         workbook.close()
-    _fill_merges(rows, numbers, merges)
+    _fill_merges(rows, numbers, merges, filename)
     if not rows:
         raise IngestError("empty_file", file=filename)
     start = bisect.bisect_right(numbers, header_idx)

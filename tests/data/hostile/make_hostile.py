@@ -147,8 +147,7 @@ LETTERS = "ABCDEFG"
 def store_sheet_rows(numbers: list[int]) -> str:
     """Header in row 1 and one plausible data row at each of `numbers`."""
     xml = [inline_row(1, list(zip(LETTERS, STORE_HEADER)))]
-    for i, number in enumerate(numbers):
-        row = store_rows(len(numbers))[i]
+    for number, row in zip(numbers, store_rows(len(numbers))):
         xml.append(inline_row(number, [("A", row[0]), ("B", float(row[1])), ("C", int(row[2])), ("D", int(row[3])),
                                        ("E", int(row[4])), ("F", int(row[5])), ("G", row[6])]))
     return "".join(xml)
@@ -245,6 +244,14 @@ def xlsx_merges(count: int) -> Callable[[], bytes]:
         return store_xlsx_with_sheet(sheet_xml(store_sheet_rows([2, 3, 4]), tail=tail))
 
     return build
+
+
+def xlsx_overlapping_merges() -> bytes:
+    """10,000 distinct merges (under the count limit) all covering the same 12,000 data rows: filling them
+    one by one would write 700 million cells."""
+    merges = "".join(f'<mergeCell ref="A2:G{12_001 - i}"/>' for i in range(10_000))
+    tail = f'<mergeCells count="10000">{merges}</mergeCells>'
+    return store_xlsx_with_sheet(sheet_xml(store_sheet_rows(list(range(2, 12_002))), tail=tail))
 
 
 def xlsx_merged_title() -> bytes:
@@ -495,6 +502,7 @@ CASES: list[Case] = [
     _refused("xlsx_shared_strings_laughs.xlsx", xlsx_shared_strings_billion_laughs, "corrupt_xlsx", BOUNDED),
     _refused("xlsx_300k_merges.xlsx", xlsx_merges(300_000), "too_many_merges", BOUNDED),
     _ok("xlsx_100_merges.xlsx", xlsx_merges(100), klass=BOUNDED),
+    _refused("xlsx_overlapping_merges.xlsx", xlsx_overlapping_merges, "corrupt_xlsx", BOUNDED),
     _ok("xlsx_merged_title.xlsx", xlsx_merged_title, klass=BOUNDED),
     _ok("xlsx_data_on_sheet_35.xlsx", xlsx_many_sheets(35), klass=BOUNDED),
     _refused("xlsx_data_on_sheet_150.xlsx", xlsx_many_sheets(150), "too_many_sheets", BOUNDED),
