@@ -456,8 +456,35 @@ def check_zip(data: bytes, filename: str) -> zipfile.ZipFile:
         raise IngestError("zip_bomb", file=filename, size_mb=round(declared / 2**20), limit_mb=int(limit_mb))
     if not any(i.filename == "xl/workbook.xml" for i in infos):
         raise IngestError("corrupt_xlsx", file=filename, detail="zip archive without xl/workbook.xml")
-    _check_shared_strings(archive, filename)
+    _check_part_sizes(archive, filename)
     return archive
+
+
+# Parts read in read-only mode only as streams (sheets) or not at all (drawings, charts, pictures)
+NOT_LOADED_WHOLE = ("xl/worksheets/", "xl/drawings/", "xl/charts/", "xl/media/")
+
+
+def _check_part_sizes(archive: zipfile.ZipFile, filename: str) -> None:
+    """openpyxl parses the workbook, styles, relationships, properties and external links whole at load (a
+    12 MB styles part, 40 KB zipped, takes 8 s): each is bounded by max_xlsx_part_mb, the manifest first
+    since it is read to find the shared strings, which have limits of their own."""
+    limit_mb = settings.get("max_xlsx_part_mb")
+
+    def check(info: zipfile.ZipInfo) -> None:
+        if info.file_size > limit_mb * 2**20:
+            raise IngestError(
+                "xlsx_part_too_large", file=filename, part=info.filename[:120], size_mb=round(info.file_size / 2**20), limit_mb=int(limit_mb)
+            )
+
+    from openpyxl.xml.constants import ARC_CONTENT_TYPES
+
+    if ARC_CONTENT_TYPES in archive.NameToInfo:
+        check(archive.getinfo(ARC_CONTENT_TYPES))
+    shared = _shared_string_parts(archive)
+    for info in archive.infolist():
+        if info.filename not in shared and not info.filename.startswith(NOT_LOADED_WHOLE):
+            check(info)
+    _check_shared_strings(archive, shared, filename)
 
 
 def _shared_string_parts(archive: zipfile.ZipFile) -> list[str]:
@@ -474,12 +501,12 @@ def _shared_string_parts(archive: zipfile.ZipFile) -> list[str]:
     return [p.PartName.lstrip("/") for p in manifest.findall(SHARED_STRINGS_TYPE) if p.PartName.lstrip("/") in names]
 
 
-def _check_shared_strings(archive: zipfile.ZipFile, filename: str) -> None:
+def _check_shared_strings(archive: zipfile.ZipFile, parts: list[str], filename: str) -> None:
     """openpyxl loads the whole shared-string table before the first cell (10 µs an entry): bound its size
     from the directory, then its entry count by streaming it, before that happens."""
     limit_mb = settings.get("max_shared_strings_mb")
     limit = int(settings.get("max_shared_strings"))
-    for part in _shared_string_parts(archive):
+    for part in parts:
         size = archive.getinfo(part).file_size
         if size > limit_mb * 2**20:
             raise IngestError("shared_strings_too_large", file=filename, size_mb=round(size / 2**20), limit_mb=int(limit_mb))

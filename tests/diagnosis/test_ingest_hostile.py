@@ -257,3 +257,25 @@ def test_data_on_a_late_sheet_is_found_and_past_the_sheet_limit_refused(monkeypa
     monkeypatch.setenv("BELTDOCTOR_MAX_SHEETS", "30")
     error = _refusal(buf.getvalue(), "sheets.xlsx")
     assert (error.code, error.params) == ("too_many_sheets", {"found": 41, "limit": 30})
+
+
+def test_a_bloated_styles_part_is_refused_from_the_zip_directory(monkeypatch):
+    wb = openpyxl.Workbook()
+    wb.active.append(STORE)
+    wb.active.append(["2022-08-01", 100.5, 3, 2, 50, 9])
+    buf = io.BytesIO()
+    wb.save(buf)
+    xfs = b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>' * 20_000  # 1.2 MB, 64 a format
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            part = src.read(info.filename)
+            dst.writestr(info.filename, part.replace(b'<cellXfs count="1">', b'<cellXfs count="20001">' + xfs) if info.filename == "xl/styles.xml" else part)
+    monkeypatch.setenv("BELTDOCTOR_MAX_XLSX_PART_MB", "1")
+    error = _refusal(out.getvalue(), "styles.xlsx")
+    assert (error.code, error.params["part"], error.params["limit_mb"]) == ("xlsx_part_too_large", "xl/styles.xml", 1)
+    assert "max_xlsx_part_mb" in error.message("en")
+    monkeypatch.setenv("BELTDOCTOR_MAX_XLSX_PART_MB", "2")
+    frame, _ = ingest(out.getvalue(), "styles.xlsx")
+    assert frame["gmv"].tolist() == [100.5]

@@ -231,6 +231,16 @@ def xlsx_shared_strings_many(part: str) -> Callable[[], bytes]:
     return build
 
 
+def xlsx_styles_bloated() -> bytes:
+    """300,000 cell formats (Excel itself stops at 64,000): 18 MB of styles that deflate to 60 KB."""
+    xfs = '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>' * 300_000
+
+    def bloat(styles: bytes) -> bytes:
+        return styles.replace(b'<cellXfs count="1">', b'<cellXfs count="300001">' + xfs.encode(), 1)
+
+    return rezip(workbook_bytes(store_workbook()), {"xl/styles.xml": bloat})
+
+
 def xlsx_shared_strings_billion_laughs() -> bytes:
     entities = '<!ENTITY a0 "ha">' + "".join(f'<!ENTITY a{i} "{("&a%d;" % (i - 1)) * 10}">' for i in range(1, 10))
     doc = f'<?xml version="1.0"?><!DOCTYPE sst [{entities}]>'.encode()
@@ -499,6 +509,7 @@ CASES: list[Case] = [
     _refused("xlsx_shared_strings_200mb.xlsx", xlsx_shared_strings_huge, "shared_strings_too_large", BOUNDED),
     _refused("xlsx_shared_strings_1_5m.xlsx", xlsx_shared_strings_many("xl/sharedStrings.xml"), "too_many_shared_strings", BOUNDED),
     _refused("xlsx_shared_strings_renamed.xlsx", xlsx_shared_strings_many("xl/strs.xml"), "too_many_shared_strings", BOUNDED),
+    _refused("xlsx_styles_300k_formats.xlsx", xlsx_styles_bloated, "xlsx_part_too_large", BOUNDED),
     _refused("xlsx_shared_strings_laughs.xlsx", xlsx_shared_strings_billion_laughs, "corrupt_xlsx", BOUNDED),
     _refused("xlsx_300k_merges.xlsx", xlsx_merges(300_000), "too_many_merges", BOUNDED),
     _ok("xlsx_100_merges.xlsx", xlsx_merges(100), klass=BOUNDED),
