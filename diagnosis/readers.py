@@ -611,12 +611,19 @@ def read_xlsx_table(data: bytes, filename: str, score_header: HeaderScorer, shee
 
 
 def _read_rows(ws, filename: str) -> tuple[list[int], list[list[str]]]:
+    """The sheet's rows, refused as soon as they pass the row limit or the cell budget (a few MB of zipped
+    XML can hold a billion cells, each a Python string here until the columns are built)."""
     limit = int(settings.get("max_rows"))
+    cell_limit = int(settings.get("max_xlsx_cells"))
+    cells = 0
     numbers: list[int] = []
     rows: list[list[str]] = []
     for number, row in _sheet_rows(ws, filename):
         numbers.append(number)
         rows.append(row)
+        cells += len(row)
         if len(rows) > limit + 50:
             raise IngestError("too_many_rows", file=filename, limit=limit)
+        if cells > cell_limit:
+            raise IngestError("too_many_cells", file=filename, limit=cell_limit)
     return numbers, rows

@@ -30,6 +30,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_shared_strings", 1_000_000, "Most entries in an XLSX shared-string table (openpyxl loads them all up front)."),
     Setting("max_shared_strings_mb", 128, "Largest uncompressed XLSX shared-string part, in MB."),
     Setting("max_xlsx_part_mb", 8, "Largest uncompressed XLSX part openpyxl parses whole (styles, workbook, relationships), in MB."),
+    Setting("max_xlsx_cells", 20_000_000, "Most cells (up to each row's last value) read from one worksheet."),
     Setting("max_merged_ranges", 20_000, "Most merged-cell ranges in one worksheet."),
     Setting("max_line_kb", 1024, "Longest CSV line (or quoted record) in KB; longer ones mean a broken or non-table file."),
     Setting("max_abs_value", 1e11, "Largest magnitude of a money or count cell; beyond it the cell is unreadable, not a number."),

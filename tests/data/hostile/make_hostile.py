@@ -520,6 +520,7 @@ CASES: list[Case] = [
     _refused("xlsx_declared_bomb.xlsx", xlsx_declared_bomb, "zip_bomb", BOUNDED),
     _refused("xlsx_truncated.xlsx", xlsx_truncated, "corrupt_xlsx", BOUNDED),
     _refused("xlsx_without_workbook.xlsx", xlsx_without_workbook, "corrupt_xlsx", BOUNDED),
+    _refused("xlsx_over_cell_budget.xlsx", xlsx_wide(7, 3_000), "too_many_cells", BOUNDED, {"BELTDOCTOR_MAX_XLSX_CELLS": "10000"}),
     _refused("csv_600_columns.csv", many_columns, "too_many_columns", BOUNDED),
     _refused("csv_over_row_limit.csv", lambda: lines_csv(plain_store_lines(200)), "too_many_rows", BOUNDED, {"BELTDOCTOR_MAX_ROWS": "100"}),
     _refused("csv_over_size_limit.csv", lambda: lines_csv(plain_store_lines(40)) * 700, "file_too_large", BOUNDED, {"BELTDOCTOR_MAX_FILE_MB": "1"}),
