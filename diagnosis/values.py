@@ -130,8 +130,8 @@ def _numbers(arr, header_factor: float) -> tuple[np.ndarray, np.ndarray, np.ndar
         values, invalid, factor = _per_distinct(arr, _thorough)
     else:
         values, invalid, factor = _numbers_wide(arr, sample)
-    infinite = np.isinf(values)  # "inf", 1e400, a 400-digit number: no count or amount is infinite
-    if infinite.any():
+    if _outside(values, -np.inf, np.inf, inclusive=True):  # "inf", 1e400, a 400-digit number: never a figure
+        infinite = np.isinf(values)
         invalid = invalid | infinite
         values = np.where(infinite, np.nan, values)
     if factor is None:
@@ -390,15 +390,27 @@ class Bound:
     test: Callable[[np.ndarray], np.ndarray]
 
 
+def _outside(v: np.ndarray, low, high, inclusive: bool = False) -> bool:
+    """Whether any value (NaN/NaT ignored) lies outside low..high: two reductions, so the usual clean column
+    costs no mask. `inclusive` counts the bounds themselves as outside."""
+    if v.size == 0:
+        return False
+    lo, hi = np.fmin.reduce(v), np.fmax.reduce(v)
+    return bool(lo <= low or hi >= high) if inclusive else bool(lo < low or hi > high)
+
+
 def _too_large(v: np.ndarray) -> np.ndarray:
     """Beyond any real store (a trillion-yuan row, 10^12 buyers): a typo or an attack, never a number to sum."""
-    return np.abs(v) > settings.get("max_abs_value")
+    limit = settings.get("max_abs_value")
+    return (np.abs(v) > limit) if _outside(v, -limit, limit) else np.zeros(v.shape, dtype=bool)
 
 
 def _implausible_date(v: np.ndarray) -> np.ndarray:
     """Before Douyin e-commerce existed (setting earliest_year) or days into the future (max_future_days)."""
     earliest = np.datetime64(f"{int(settings.get('earliest_year')):04d}-01-01", "ns")
     latest = np.datetime64(date.today(), "ns") + np.timedelta64(int(settings.get("max_future_days")) + 1, "D")
+    if not _outside(v, earliest, latest, inclusive=True):
+        return np.zeros(v.shape, dtype=bool)
     return ~np.isnat(v) & ((v < earliest) | (v >= latest))
 
 
