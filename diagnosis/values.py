@@ -151,8 +151,8 @@ def _numbers_wide(s: pa.ChunkedArray, sample: list[str]) -> tuple[np.ndarray, np
     values = _cast_float(s)
     if values is not None:  # Arrow's cast reads "nan"; a NaN from a cell that is not missing is such a word
         nan = np.isnan(values)
-        invalid = nan & _np_mask(pc.is_valid(s)) if nan.any() else np.zeros(n, dtype=bool)
-        return values, invalid, None
+        words = np.count_nonzero(nan) > s.null_count  # else every NaN is a missing cell: no mask to build
+        return values, nan & _np_mask(pc.is_valid(s)) if words else np.zeros(n, dtype=bool), None
     seen = set("".join(sample))
     leading = "".join(c for c in _LEADING if c in seen)
     trailing = "".join(c for c in _TRAILING if c in seen)
