@@ -115,6 +115,7 @@ class IngestReport(BaseModel):
     notes: list[dict[str, str]]
     warnings: list[RowWarning]
     warning_counts: dict[str, int]
+    dropped_rows: dict[str, int] = Field(default_factory=dict)
     totals: dict[str, float]
 
     def warning_text(self, w: RowWarning, lang: str = "en") -> str:
@@ -138,14 +139,17 @@ class _Warnings:
         self._per_key: dict[tuple[str | None, str], int] = defaultdict(int)
         self.limit = int(settings.get("max_warnings_per_column"))
 
-    def add_hits(self, hits: np.ndarray, rows: np.ndarray, shown: list[str | None], column: str | None, code: str) -> None:
+    def add_hits(
+        self, hits: np.ndarray, rows: np.ndarray, shown: list[str | None], column: str | None, code: str,
+        params: dict[str, str] | None = None,
+    ) -> None:
         """Row warnings for the cells at `hits`; `shown` holds the raw text of the first ones."""
         if hits.size == 0:
             return
         self.counts[code] += int(hits.size)
         room = max(self.limit - self._per_key[(column, code)], 0)
         for i, value in zip(hits[:room], shown):
-            self.add(RowWarning(row=int(rows[i]), column=column, value=value, code=code), counted=True)
+            self.add(RowWarning(row=int(rows[i]), column=column, value=value, code=code, params=params or {}), counted=True)
         self._per_key[(column, code)] += int(min(hits.size, room, len(shown)))
 
     def add(self, warning: RowWarning, counted: bool = False) -> None:
@@ -292,8 +296,9 @@ def _bool(arr) -> np.ndarray:
     return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _drop_rows(raw: RawTable, warnings: _Warnings) -> tuple[pa.Table, np.ndarray]:
-    """Drop totals rows (合计/总计 in the first non-empty of the first two cells) and fully blank rows."""
+def _drop_rows(raw: RawTable, warnings: _Warnings, dropped: dict[str, int]) -> tuple[pa.Table, np.ndarray]:
+    """Drop totals rows (合计/总计 in the first non-empty of the first two cells) and fully blank rows,
+    counting both in `dropped`."""
     table = raw.data
     if table.num_columns == 0:
         return table, raw.row_numbers
@@ -314,6 +319,8 @@ def _drop_rows(raw: RawTable, warnings: _Warnings) -> tuple[pa.Table, np.ndarray
         if table.num_columns > 1:
             label = pc.if_else(pc.equal(label, ""), table.column(1).take(hits), label)
         warnings.add_hits(np.arange(len(hits)), raw.row_numbers[totals], label.to_pylist(), None, "totals_row")
+    dropped["totals_row"] = int(totals.sum())
+    dropped["blank_row"] += int((blank & ~totals).sum())
     drop = totals | blank
     if not drop.any():
         return table, raw.row_numbers
@@ -355,10 +362,11 @@ def _parse_one(m: ColumnMatch, raw_col: pa.ChunkedArray, limit: int) -> _ColumnR
     columns = {}
     for name, values in parsed.columns.items():
         for bound in BOUNDS.get(m.spec.dtype, ()):
-            bad = bound.test(np.asarray(values, dtype="float64"))
+            values = np.asarray(values)
+            bad = bound.test(values)
             if bad.any():
                 problems.append(_problem(bound.code, bad, raw_col, limit))
-                values = np.where(bad, np.nan, values)
+                values = np.where(bad, np.datetime64("NaT") if values.dtype.kind == "M" else np.nan, values)
         columns[name] = values
     return _ColumnResult(columns, problems, notes)
 
@@ -419,7 +427,9 @@ def _column_hash(series: pd.Series) -> np.ndarray:
         return pd.util.hash_array(series.to_numpy(dtype=object), categorize=True)
 
 
-def _drop_duplicates(frame: pd.DataFrame, rows: np.ndarray, kind: ExportKind, warnings: _Warnings) -> tuple[pd.DataFrame, np.ndarray]:
+def _drop_duplicates(
+    frame: pd.DataFrame, rows: np.ndarray, kind: ExportKind, warnings: _Warnings, dropped: dict[str, int]
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Drop later rows repeating an earlier row's key (e.g. the same date twice), saying which row they repeat.
 
     Hashing first keeps the common case (no duplicates) cheap on a million rows; only rows whose hash
@@ -428,6 +438,9 @@ def _drop_duplicates(frame: pd.DataFrame, rows: np.ndarray, kind: ExportKind, wa
     if not key or kind.date_field not in key:
         return frame, rows
     hashes = _key_hash(frame, key)
+    undated = frame[kind.date_field].isna().to_numpy()
+    if undated.any():  # rows without a date are not copies of each other: give each its own hash
+        hashes[undated] = np.uint64(2**64 - 1) - np.arange(int(undated.sum()), dtype=np.uint64)
     ordered = np.sort(hashes)
     if not (ordered[1:] == ordered[:-1]).any():
         return frame, rows
@@ -447,6 +460,7 @@ def _drop_duplicates(frame: pd.DataFrame, rows: np.ndarray, kind: ExportKind, wa
         params = {"first_row": str(int(first_of[i])), "key": described}
         warnings.add(RowWarning(row=int(rows[i]), column=None, value=None, code="duplicate_key", params=params))
     warnings.counts["duplicate_key"] += max(int(hits.size) - warnings.limit, 0)
+    dropped["duplicate_key"] = int(hits.size)
     keep = ~dup
     return frame.loc[keep].reset_index(drop=True), rows[keep]
 
@@ -468,14 +482,72 @@ def _totals(frame: pd.DataFrame, kind: ExportKind) -> dict[str, float]:
     return sums
 
 
+# (field, field it cannot exceed) in one row: clicks come from impressions, buyers place orders, a room's
+# average audience is below its peak, new buyers are buyers. Applied to every kind holding both fields.
+AT_MOST: tuple[tuple[str, str], ...] = (
+    ("product_click_uv", "product_impr_uv"),
+    ("product_click_pv", "product_impr_pv"),
+    ("clicks", "impressions"),
+    ("room_product_click_uv", "room_product_impr_uv"),
+    ("room_product_click_pv", "room_product_impr_pv"),
+    ("video_product_click_pv", "video_product_impr_pv"),
+    ("play_3s", "video_plays"),
+    ("buyer_count", "order_count"),
+    ("new_buyer_count", "buyer_count"),
+    ("avg_online", "peak_online"),
+)
+
+
+def _check_funnel(columns: dict[str, object], rows: np.ndarray, headers: dict[str, str], warnings: _Warnings) -> None:
+    """A row claiming more clicks than impressions (or buyers than orders) cannot be scored: the first field is
+    set to missing there and each such row is warned about, naming the column it exceeds."""
+    for small, large in AT_MOST:
+        if small in columns and large in columns:
+            bad = np.asarray(columns[small], dtype="float64") > np.asarray(columns[large], dtype="float64")  # NaN: False
+            _blank(columns, small, bad, rows, headers, warnings, code="exceeds_field", params={"other": headers[large]})
+
+
+def _check_score_scale(columns: dict[str, object], rows: np.ndarray, kind: ExportKind, headers: dict[str, str], warnings: _Warnings) -> None:
+    """Experience scores are on a 5- or a 100-point scale, one per file. Scores above a declared scale, or on
+    the scale the rest of the file does not use (7 among 4.8s, 4.5 among 92s), are warned about and set to
+    missing, so the scale derived later is the file's own."""
+    declared = columns.get("experience_scale")
+    declared = np.asarray(declared, dtype="float64") if declared is not None else None
+    for spec in kind.fields:
+        if spec.dtype != "score" or spec.field not in columns:
+            continue
+        values = np.asarray(columns[spec.field], dtype="float64")
+        if declared is not None and np.isfinite(declared).any():
+            _blank(columns, spec.field, values > declared, rows, headers, warnings, code="score_above_scale")
+            continue
+        small, large = values <= 5, values > 5
+        if small.any() and large.any():
+            minority = small if small.sum() < large.sum() else large
+            _blank(columns, spec.field, minority, rows, headers, warnings, code="score_scale_mixed")
+
+
+def _blank(
+    columns: dict[str, object], field: str, bad: np.ndarray, rows: np.ndarray, headers: dict[str, str],
+    warnings: _Warnings, code: str, params: dict[str, str] | None = None,
+) -> None:
+    """Set the `bad` cells of a parsed numeric column to missing, with a row warning each."""
+    if not bad.any():
+        return
+    values = np.asarray(columns[field], dtype="float64")
+    hits = np.flatnonzero(bad)
+    warnings.add_hits(hits, rows, [f"{v:g}" for v in values[hits[: warnings.limit]]], headers[field], code, params)
+    columns[field] = np.where(bad, np.nan, values)
+
+
 def _build(raw: RawTable, filename: str, kind: ExportKind, scores: list[KindScore], overrides: dict[int, str]) -> tuple[pd.DataFrame, IngestReport]:
     warnings = _Warnings()
     for number, text in raw.skipped_rows:
         warnings.add(RowWarning(row=number, column=None, value=text[:120], code="bad_row_shape"))
+    dropped = {"bad_row_shape": len(raw.skipped_rows), "blank_row": raw.blank_rows}
     rows_read = raw.data.num_rows
     if rows_read == 0:
         raise IngestError("header_only", file=filename, header_row=raw.header_row)
-    table, rows = _drop_rows(raw, warnings)
+    table, rows = _drop_rows(raw, warnings, dropped)
     if table.num_rows == 0:
         raise IngestError("header_only", file=filename, header_row=raw.header_row)
     level_notes: list[dict[str, str]] = []
@@ -490,12 +562,17 @@ def _build(raw: RawTable, filename: str, kind: ExportKind, scores: list[KindScor
     raw.data = table = None  # only the mapped columns stay alive, each until it is parsed
     pa.default_memory_pool().release_unused()
     columns = _parse_columns(pending, rows, matches, warnings, notes)
+    headers = {name: m.header for m in matches for name in m.spec.columns}
+    _check_funnel(columns, rows, headers, warnings)
+    _check_score_scale(columns, rows, kind, headers, warnings)
+    if raw.replaced_chars:
+        notes.append({"code": "bytes_replaced", "count": str(raw.replaced_chars)})
     derived_columns, derived = derive(columns, kind)
     frame = _to_frame(columns | derived_columns, n_rows)
     notes.extend({"code": "derived", "field": f, "formula": formula} for f, formula in derived.items())
     if "experience_scale" in frame.columns and frame["experience_scale"].notna().any():
         notes.append({"code": "experience_scale", "scale": f"{frame['experience_scale'].iloc[0]:g}"})
-    frame, rows = _drop_duplicates(frame, rows, kind, warnings)
+    frame, rows = _drop_duplicates(frame, rows, kind, warnings, dropped)
     frame[SOURCE_ROW] = rows.astype(np.int32)  # evidence points back to the file's own row numbers
     starts = frame[kind.date_field].dropna() if kind.date_field in frame.columns else pd.Series(dtype="datetime64[ns]")
     ends = frame[kind.end_field].dropna() if kind.end_field in frame.columns else starts
@@ -528,6 +605,7 @@ def _build(raw: RawTable, filename: str, kind: ExportKind, scores: list[KindScor
         notes=notes,
         warnings=warnings.kept,
         warning_counts=dict(warnings.counts),
+        dropped_rows={k: v for k, v in dropped.items() if v},
         totals=_totals(frame, kind),
     )
     return frame, report

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from diagnosis import settings
 from diagnosis.schema import FieldSpec, parsing_rules
 
 NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
@@ -128,6 +130,10 @@ def _numbers(arr, header_factor: float) -> tuple[np.ndarray, np.ndarray, np.ndar
         values, invalid, factor = _per_distinct(arr, _thorough)
     else:
         values, invalid, factor = _numbers_wide(arr, sample)
+    if _outside(values, -np.inf, np.inf, inclusive=True):  # "inf", 1e400, a 400-digit number: never a figure
+        infinite = np.isinf(values)
+        invalid = invalid | infinite
+        values = np.where(infinite, np.nan, values)
     if factor is None:
         scaled = values * header_factor if header_factor != 1.0 else values
         return scaled, invalid, np.zeros(len(values), dtype=bool)
@@ -143,8 +149,10 @@ def _numbers_wide(s: pa.ChunkedArray, sample: list[str]) -> tuple[np.ndarray, np
     if set(sample) & set(parsing_rules().missing_tokens):
         s = pc.if_else(missing_mask(s), pa.scalar(None, pa.string()), s)
     values = _cast_float(s)
-    if values is not None:
-        return values, np.zeros(n, dtype=bool), None
+    if values is not None:  # Arrow's cast reads "nan"; a NaN from a cell that is not missing is such a word
+        nan = np.isnan(values)
+        words = np.count_nonzero(nan) > s.null_count  # else every NaN is a missing cell: no mask to build
+        return values, nan & _np_mask(pc.is_valid(s)) if words else np.zeros(n, dtype=bool), None
     seen = set("".join(sample))
     leading = "".join(c for c in _LEADING if c in seen)
     trailing = "".join(c for c in _TRAILING if c in seen)
@@ -382,10 +390,41 @@ class Bound:
     test: Callable[[np.ndarray], np.ndarray]
 
 
+def _outside(v: np.ndarray, low, high, inclusive: bool = False) -> bool:
+    """Whether any value (NaN/NaT ignored) lies outside low..high: two reductions, so the usual clean column
+    costs no mask. `inclusive` counts the bounds themselves as outside."""
+    if v.size == 0:
+        return False
+    lo, hi = np.fmin.reduce(v), np.fmax.reduce(v)
+    return bool(lo <= low or hi >= high) if inclusive else bool(lo < low or hi > high)
+
+
+def _too_large(v: np.ndarray) -> np.ndarray:
+    """Beyond any real store (a trillion-yuan row, 10^12 buyers): a typo or an attack, never a number to sum."""
+    limit = settings.get("max_abs_value")
+    return (np.abs(v) > limit) if _outside(v, -limit, limit) else np.zeros(v.shape, dtype=bool)
+
+
+def _implausible_date(v: np.ndarray) -> np.ndarray:
+    """Before Douyin e-commerce existed (setting earliest_year) or days into the future (max_future_days)."""
+    earliest = np.datetime64(f"{int(settings.get('earliest_year')):04d}-01-01", "ns")
+    latest = np.datetime64(date.today(), "ns") + np.timedelta64(int(settings.get("max_future_days")) + 1, "D")
+    if not _outside(v, earliest, latest, inclusive=True):
+        return np.zeros(v.shape, dtype=bool)
+    return ~np.isnat(v) & ((v < earliest) | (v >= latest))
+
+
+_TOO_LARGE = Bound("value_too_large", _too_large)
+_DATE_WINDOW = Bound("date_out_of_range", _implausible_date)
+
 BOUNDS: dict[str, tuple[Bound, ...]] = {
-    "money": (Bound("negative_value", lambda v: v < 0),),
-    "count": (Bound("negative_value", lambda v: v < 0),),
+    "money": (Bound("negative_value", lambda v: v < 0), _TOO_LARGE),
+    "count": (Bound("negative_value", lambda v: v < 0), _TOO_LARGE),
+    "number": (_TOO_LARGE,),
     "ratio": (Bound("ratio_out_of_range", lambda v: (v < 0) | (v > 1)),),
     "score": (Bound("score_out_of_range", lambda v: (v < 0) | (v > 100)),),
-    "duration": (Bound("negative_value", lambda v: v < 0),),
+    "duration": (Bound("negative_value", lambda v: v < 0), _TOO_LARGE),
+    "date": (_DATE_WINDOW,),
+    "datetime": (_DATE_WINDOW,),
+    "period": (_DATE_WINDOW,),
 }
