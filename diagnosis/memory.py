@@ -13,7 +13,10 @@ import ctypes.util
 import sys
 
 M_MMAP_THRESHOLD = -3
+M_ARENA_MAX = -8
 THRESHOLD_BYTES = 1 << 20
+ARENAS = 2  # each glibc arena reserves 64 MB of address space: under an address-space limit (a parse worker's
+            # RLIMIT_AS) one per thread of Arrow's pools made thread creation fail and the process abort
 
 
 def return_freed_arrow_memory() -> bool:
@@ -38,6 +41,7 @@ def pin_mmap_threshold() -> bool:
         return False
     try:
         libc = ctypes.CDLL(name)
+        libc.mallopt(M_ARENA_MAX, ARENAS)
         return bool(libc.mallopt(M_MMAP_THRESHOLD, THRESHOLD_BYTES))
     except (OSError, AttributeError):
         return False
