@@ -143,6 +143,8 @@ def _ingest_json(path: str, report, lang: str) -> dict:
             for w in report.warnings
         ],
         "warning_counts": report.warning_counts,
+        "dropped_rows": report.dropped_rows,
+        "notes": [{"code": n.get("code"), "message": report.note_text(n, lang)} for n in report.notes],
     }
 
 
