@@ -40,7 +40,7 @@ from diagnosis.plan.context import PlanContext
 from diagnosis.plan.drafters import PlanResult
 from diagnosis.plan.export import plan_document, safe_cell
 from diagnosis.profile import MerchantProfile
-from diagnosis.service import draft_plan, plan_context, read_profile
+from diagnosis.service import diagnose_merchant, draft_plan, plan_context, read_profile
 from diagnosis.store.workspace import EncodedExport, StoredState, Workspace
 
 STAGES = ("ingest", "diagnose", "plan", "store", "output", "index")  # index: building the case index, once per worker
@@ -136,7 +136,6 @@ def _work(job: _Job) -> _Work:
     """Everything CPU-bound for one merchant; errors come back as text, so nothing unpicklable crosses over."""
     from diagnosis.documents import to_markdown
     from diagnosis.ingest import ingest
-    from diagnosis.rules import diagnose
 
     work, lang = _Work(), job.lang
     clock = time.perf_counter()
@@ -159,10 +158,7 @@ def _work(job: _Job) -> _Work:
         lap("store")
         if not job.diagnose:
             return work
-        if kpis.data_range(frames) is None:
-            work.error = t("error.no_dates", lang)
-            return work
-        diagnosis = diagnose(frames, job.profile)
+        diagnosis = diagnose_merchant(frames, job.profile)
         lap("diagnose")
         index = _index()
         lap("index")
@@ -174,7 +170,7 @@ def _work(job: _Job) -> _Work:
             work.context.cases = {}  # the parent stores findings, KPIs and GMV; cases are the bulk of the pickle
         lap("plan")
     except IngestError as exc:
-        work.error = f"{name}: {exc.message(lang)}"
+        work.error = f"{name}: {exc.message(lang)}" if name else exc.message(lang)
     except Exception as exc:  # noqa: BLE001 - one merchant's failure is reported, the batch goes on
         work.error = f"{name}: {t('error.unreadable', lang, detail=_one_line(exc))}" if name else t("batch.crashed", lang, detail=_one_line(exc))
     return work

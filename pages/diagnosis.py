@@ -6,6 +6,7 @@ import streamlit as st
 
 from diagnosis import charts, kpis
 from diagnosis.economics import benchmarks
+from diagnosis.errors import IngestError
 from diagnosis.i18n import t
 from diagnosis.profile import MerchantProfile
 from diagnosis.service import diagnose_merchant, plan_context
@@ -39,7 +40,11 @@ if not frames or kpis.data_range(frames) is None:
     st.info(t("dash.no_data", lang))
     st.stop()
 profile = MerchantProfile.model_validate(current_profile())
-result = diagnose_merchant(frames, profile)
+try:
+    result = diagnose_merchant(frames, profile)
+except IngestError as exc:  # dates but no usable numbers: say so rather than score it
+    st.info(plain(exc.message(lang)))
+    st.stop()
 st.caption(t("diag.period", lang, source=source, start=result.period[0], end=result.period[1]))
 
 context = plan_context(frames, profile, lang, case_index(), diagnosis=result)

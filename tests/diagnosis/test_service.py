@@ -60,3 +60,13 @@ def test_read_exports_keeps_every_good_file_and_names_the_bad_one():
     exports = read_exports([*good, Upload("notes.pdf", b"%PDF-1.4 nothing")])
     assert [e.file for e in exports.failed] == ["notes.pdf"] and exports.failed[0].code == "not_a_table_format"
     assert len(exports.read) == len(good) and {report.kind for _, _, report in exports.read} <= set(exports.frames)
+
+
+def test_a_file_whose_numbers_are_all_words_is_not_enough_data(tmp_path, capsys):
+    days = [f"2026-11-{d:02d}" for d in range(1, 29)]
+    words = "日期,成交金额,成交订单数,成交人数\n" + "\n".join(f"{d},很多,不少,一些" for d in days) + "\n"
+    path = tmp_path / "成交概览.csv"
+    path.write_text(words, encoding="utf-8")
+    assert main(["diagnose", "--json", "--lang", "en", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "not enough data" in err and "health" not in err and "Traceback" not in err
