@@ -1,4 +1,5 @@
-"""Which merchant data the pages show: the user's uploads when there are any, else the demo merchant."""
+"""Which merchant data the pages show: the user's uploads when there are any, else the demo merchant. The source
+caption is Markdown: every name in it is escaped (a store name can be a link or an image)."""
 
 import streamlit as st
 
@@ -6,6 +7,7 @@ from diagnosis import kpis
 from diagnosis.i18n import t
 from diagnosis.merchants import DEMO_ROOT, load_merchant, read_profile
 from diagnosis.profile import MerchantProfile
+from ui.text import plain
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -21,14 +23,14 @@ def current_frames() -> tuple[dict, str]:
     uploads = state.get("upload_frames") or {}
     if uploads and state.get("uploads_source") != "demo":
         parts = [(frame, state["uploads"][name]["kind"]) for name, frame in uploads.items()]
-        return kpis.combine(parts), t("dash.source.uploads", lang, n=len(parts), name=current_profile()["name"])
+        return kpis.combine(parts), t("dash.source.uploads", lang, n=len(parts), name=plain(current_profile()["name"]))
     if state.get("role") == "merchant":
         return _own_store(state.get("role_merchant"), lang)
     slug = state.get("merchant")
     if not slug:
         return {}, ""
     name = read_profile(DEMO_ROOT / slug).get(f"name_{lang}", slug)
-    return demo_frames(slug), t("dash.source.demo", lang, name=name)
+    return demo_frames(slug), t("dash.source.demo", lang, name=plain(name))
 
 
 def _own_store(slug: str | None, lang: str) -> tuple[dict, str]:
@@ -41,7 +43,7 @@ def _own_store(slug: str | None, lang: str) -> tuple[dict, str]:
     state = st.session_state
     profile = ws.profile(slug)
     state.profile = profile.model_dump()
-    return ws.frames(slug), t("dash.source.workspace", lang, name=profile.name)
+    return ws.frames(slug), t("dash.source.workspace", lang, name=plain(profile.name))
 
 
 def current_profile() -> dict:

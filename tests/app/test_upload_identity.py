@@ -72,3 +72,17 @@ def test_uploads_are_their_own_merchant_on_every_page_and_when_saved(tmp_path, m
     assert not at.exception, at.exception
     merchants = {m.slug: m.name for m in Workspace().merchants()}
     assert list(merchants.values()) == [STORE] and demo_name not in merchants.values()
+
+
+def test_a_store_name_is_shown_as_text_never_as_markdown(tmp_path, monkeypatch):
+    monkeypatch.setenv("BELTDOCTOR_HOME", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.session_state["lang"] = "en"
+    at.run()
+    at.switch_page(str(ROOT / "pages" / "upload.py")).run()
+    at.file_uploader(key="_w_upload").set_value(_files()[:1]).run()
+    hostile = "![x](http://127.0.0.1:9/p.png) [shop](http://127.0.0.1:9) **bold**"
+    at.text_input(key="_w_store_name").input(hostile).run()
+    at.switch_page(str(ROOT / "pages" / "dashboard.py")).run()
+    caption = next(c.value for c in at.caption if "uploaded files" in c.value)
+    assert "\\!\\[x\\]\\(http" in caption and "\\*\\*bold\\*\\*" in caption, "every markup character escaped"
