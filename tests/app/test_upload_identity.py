@@ -39,7 +39,11 @@ def _files() -> list[tuple[str, bytes, str]]:
 
 
 def test_uploads_are_their_own_merchant_on_every_page_and_when_saved(tmp_path, monkeypatch):
+    from ui.workspace import workspace
+
     monkeypatch.setenv("BELTDOCTOR_HOME", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    workspace.clear()  # the app keeps one workspace per process: open this test's own
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     at.session_state["lang"] = "zh"
     at.run()
@@ -71,6 +75,7 @@ def test_uploads_are_their_own_merchant_on_every_page_and_when_saved(tmp_path, m
     next(b for b in at.button if (b.key or "").startswith("save_")).click().run()
     assert not at.exception, at.exception
     merchants = {m.slug: m.name for m in Workspace().merchants()}
+    workspace.clear()
     assert list(merchants.values()) == [STORE] and demo_name not in merchants.values()
 
 
