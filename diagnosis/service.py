@@ -90,21 +90,28 @@ def _expected(field_name: str) -> str:
     return {"category": " / ".join(CATEGORIES), "stage": " / ".join(STAGES), "gross_margin": "0 < m ≤ 1"}.get(field_name, "?")
 
 
-BASE_METRICS = frozenset({"gmv", "paid_amount", "orders", "experience_score", "live_gmv", "ad_spend", "video_plays"})
-
-
 def diagnose_merchant(frames: kpis.Frames, profile: MerchantProfile, period: kpis.Period | None = None):
-    """The diagnosis of one merchant's data, over `period` or the default last 30 days. Data with dates but not one
-    usable number of sales, service, live, ads or video in the period is "not enough data" (IngestError), never a
-    health score of 100 for a file whose numbers were all words."""
+    """The diagnosis of one merchant's data, over `period` or the default last 30 days. Dated data without one usable
+    number in the period (every number a word) is "not enough data" (IngestError), never a health score of 100."""
     from diagnosis.rules import diagnose
 
     if kpis.data_range(frames) is None:
         raise IngestError("no_dates", file=profile.name or "?")
     result = diagnose(frames, profile, period)
-    if not BASE_METRICS & result.kpi_values.keys():
+    if not _has_numbers(frames, kpis.Period(*result.period)):
         raise IngestError("not_enough_data", file=profile.name or "?", start=result.period[0], end=result.period[1])
     return result
+
+
+def _has_numbers(frames: kpis.Frames, period: kpis.Period) -> bool:
+    """Whether any export has one usable number in the period (row numbers do not count)."""
+    from diagnosis.ingest import SOURCE_ROW
+
+    for kind, frame in frames.items():
+        numbers = kpis.in_period(frame, kind, period.start, period.end).select_dtypes("number")
+        if numbers.drop(columns=[SOURCE_ROW], errors="ignore").notna().to_numpy().any():
+            return True
+    return False
 
 
 def plan_context(frames: kpis.Frames, profile: MerchantProfile, lang: str, index=None, diagnosis=None,

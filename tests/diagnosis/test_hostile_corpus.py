@@ -115,7 +115,10 @@ def answer(case: Case, folder: Path, env: dict[str, str]) -> list[str]:
     report = strict_json(ingest.stdout.strip().splitlines()[-1])
     if set(report["warning_counts"]) != case.warnings:
         problems.append(f"warnings {sorted(report['warning_counts'])} != expected {sorted(case.warnings)}")
-    if diagnose.returncode != 0:
+    if case.diagnose_code is not None:
+        if diagnose.returncode != 2 or case.diagnose_code not in error_codes(diagnose.stderr, path):
+            problems.append(f"diagnose: expected refusal {case.diagnose_code}, got exit {diagnose.returncode}: {diagnose.stderr[-300:]}")
+    elif diagnose.returncode != 0:
         problems.append(f"diagnose exit {diagnose.returncode}: {diagnose.stderr[-300:]}")
     else:
         strict_json(diagnose.stdout.strip().splitlines()[-1])
