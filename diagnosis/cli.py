@@ -274,11 +274,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except IngestError as exc:
         _error(args.files[0], exc.message(args.lang))
         return EXIT_BAD_INPUT
-    try:
-        settings = None if args.offline else LlmSettings.from_env()
-    except ValueError as exc:
-        _error("BELTDOCTOR_LLM_PROFILE", str(exc))
-        return EXIT_BAD_INPUT
+    settings = None if args.offline else LlmSettings.from_env()  # the configuration was checked at start-up
     progress = None
     if settings is not None:
         settings = replace(settings, cache=_capability_cache())

@@ -76,11 +76,6 @@ def secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-def variable(name: str) -> str:
-    """The environment variable of a field."""
-    return Config.model_fields[name].alias
-
-
 def _load(env: tuple[tuple[str, str], ...]) -> Config:
     values = {name: value for name, value in env if value != ""}
     try:

@@ -47,7 +47,7 @@ def llm_settings() -> LlmSettings | None:
     try:
         settings = LlmSettings.from_env(env)
     except ValueError:
-        return None  # a profile name the deployment misspelt: no LLM rather than a traceback on every page
+        return None  # a bad value in secrets.toml (the environment is checked at start): no LLM, not a traceback
     if settings is None:
         return None
     from ui.workspace import workspace

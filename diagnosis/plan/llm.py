@@ -45,12 +45,6 @@ _CONTEXT_WORDS = ("context length", "context size", "context window", "maximum c
 _MAX_CONTEXT = re.compile(r"(?:maximum context length|context (?:size|length|window))\D{0,20}(\d{3,7})", re.IGNORECASE)
 
 
-def check_kind(name: str) -> str:
-    if name not in kinds():
-        raise ValueError(f"unknown LLM profile '{name}'; known: {', '.join(kinds())}")
-    return name
-
-
 @dataclass(frozen=True)
 class LlmSettings:
     """Where and how to call the model. The key comes from the environment or Streamlit secrets only."""

@@ -10,8 +10,9 @@ from dataclasses import replace
 
 import pytest
 
+from diagnosis.config import ConfigError
 from diagnosis.plan.drafters import make_plan
-from diagnosis.plan.llm import LlmDrafter, LlmSettings, check_kind
+from diagnosis.plan.llm import LlmDrafter, LlmSettings
 from diagnosis.plan.offline import draft_offline
 from diagnosis.plan.servers import Capabilities, MemoryCache, endpoint_key, kinds
 from tests.fake_openai import FakeOpenAI, Reply
@@ -265,8 +266,8 @@ def test_settings_from_environment():
     named = LlmSettings.from_env({"OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "https://llm.example/v1", "BELTDOCTOR_LLM_MODEL": "m",
                                   "BELTDOCTOR_LLM_PROFILE": "vllm", "BELTDOCTOR_LLM_CONTEXT": "32768"})
     assert (named.kind, named.model, named.context) == ("vllm", "m", 32768) and "sk-x" not in named.describe()
-    with pytest.raises(ValueError, match="unknown LLM profile"):
-        check_kind("nope")
+    with pytest.raises(ConfigError, match="unknown server kind"):
+        LlmSettings.from_env({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "BELTDOCTOR_LLM_PROFILE": "nope"})
 
 
 def test_a_schema_valid_plan_without_actions_is_repaired_then_refused(context, case_index):
