@@ -38,5 +38,5 @@ def paid_roi_below_breakeven(ctx: Context):
             margin=(margin, "ratio"), refund=(refund, "ratio"), at_stake=(at_stake, "yuan"),
         ),
         gmv_at_stake=at_stake, confidence=confidence_for_days(ctx.days),
-        source="Break-even ROI = 1/((1−r)m − rk), BeltDoctor derivation (docs/sources.md#break-even-roi)",
+        source="Break-even ROI = 1/((1−r)m − rk), BeltDoctor derivation",  # docs/sources.md#break-even-roi
     )
