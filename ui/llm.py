@@ -8,8 +8,7 @@ from dataclasses import replace
 import streamlit as st
 
 from diagnosis.plan.llm import LlmSettings
-
-OPENAI_URL = "https://api.openai.com/v1"  # where the openai client goes without a base URL
+from diagnosis.plan.servers import OPENAI_URL
 
 KEYS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "BELTDOCTOR_LLM_MODEL", "BELTDOCTOR_LLM_PROFILE", "BELTDOCTOR_LLM_CONTEXT")
 

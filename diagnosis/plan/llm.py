@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from diagnosis.plan.context import PlanContext
 from diagnosis.plan.model import Plan, plan_json_schema
-from diagnosis.plan.prompt import DoesNotFit, Fitted, fit
+from diagnosis.plan.prompt import DoesNotFit, Fitted, answer_budgets, fit
 from diagnosis.plan.reasons import Reason, error_name
 from diagnosis.plan.servers import (
     PROCESS_CACHE,
@@ -205,9 +205,10 @@ class LlmDrafter:
         deadline_at = started + self.deadline
         n_ctx = caps.n_ctx or self.default_context
         reason: Reason | None = Reason("format_refused", {"formats": " → ".join(caps.formats)})
+        budgets = answer_budgets(context, self.max_output)  # the same for every rung of the format ladder
         for fmt in caps.formats:
             try:
-                fitted = fit(context, fmt, n_ctx, self.max_output)
+                fitted = fit(context, fmt, n_ctx, self.max_output, budgets)
             except DoesNotFit as exc:
                 return Reason("context_too_small", {"n_ctx": exc.n_ctx, "needed": exc.needed, "suggest": suggest_context(exc.needed)})
             outcome.prompt_tokens_estimated, outcome.max_tokens, outcome.compact = fitted.prompt_tokens, fitted.max_tokens, fitted.compact

@@ -156,9 +156,14 @@ class DoesNotFit(Exception):
         self.n_ctx, self.needed = n_ctx, needed
 
 
-def fit(context: PlanContext, fmt: str, n_ctx: int, max_output: int) -> Fitted:
+def answer_budgets(context: PlanContext, max_output: int) -> tuple[int, int]:
+    """`max_tokens` for the full and the compact prompt: each drafts an offline plan, so compute them once a draft."""
+    return min(max_output, output_tokens(context)), min(max_output, output_tokens(compact_context(context)))
+
+
+def fit(context: PlanContext, fmt: str, n_ctx: int, max_output: int, budgets: tuple[int, int] | None = None) -> Fitted:
     """The richest prompt whose tokens plus the answer's budget fit `n_ctx`; DoesNotFit when none does."""
-    full_out, compact_out = (min(max_output, output_tokens(c)) for c in (context, compact_context(context)))
+    full_out, compact_out = budgets or answer_budgets(context, max_output)
     needed = 0
     for level, (_, _, compact) in enumerate(LEVELS):
         messages = _messages(context, fmt, level)

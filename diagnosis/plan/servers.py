@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from diagnosis.schema import load_yaml
 
+OPENAI_URL = "https://api.openai.com/v1"  # where the openai client goes without a base URL
 PROBE_TIMEOUT = 2.0
 PROBE_MAX_BYTES = 1 << 20  # a probe answer larger than this is not what we asked for
 
@@ -111,7 +112,7 @@ PROCESS_CACHE = MemoryCache()
 
 
 def endpoint_key(base_url: str | None, model: str | None) -> str:
-    return f"{(base_url or 'https://api.openai.com/v1').rstrip('/')}#{model or ''}"
+    return f"{(base_url or OPENAI_URL).rstrip('/')}#{model or ''}"
 
 
 # --------------------------------------------------------------------------- probing
